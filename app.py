@@ -27,7 +27,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(app.instance_path, 'yizhan.db')}",
+        DATABASE_URL=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{os.path.join(app.instance_path, 'yizhan.db')}",
         TILES=os.environ.get("TILES", "osm"),
         TIANDITU_KEY=os.environ.get("TIANDITU_KEY", ""),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,

@@ -26,31 +26,139 @@ VERIFIED_BY = date(2026, 11, 1)
 
 CITIES = [
     # code prefix, centre (lat, lon), spread (deg), districts, count, streets
-    ("XN", (36.620, 101.775), 0.035, ["630102", "630103", "630104", "630105"], 85,
-     ["长江路", "西大街", "东大街", "五四大街", "胜利路", "昆仑路", "八一路", "七一路", "海湖路", "黄河路",
-      "柴达木路", "南山路", "冷湖路", "同仁路", "祁连路"]),
-    ("HF", (31.835, 117.255), 0.06, ["340102", "340103", "340104", "340111"], 110,
-     ["长江中路", "金寨路", "徽州大道", "马鞍山路", "黄山路", "望江路", "芜湖路", "宿州路", "淮河路",
-      "合作化路", "潜山路", "繁华大道", "包河大道", "胜利路", "蒙城路"]),
-    ("QD", (36.105, 120.420), 0.06, ["370202", "370203", "370212", "370213"], 105,
-     ["香港中路", "山东路", "延安路", "台东一路", "辽阳西路", "福州路", "南京路", "重庆路", "黑龙江路",
-      "海尔路", "李村路", "银川路", "劲松七路", "株洲路", "宁夏路"]),
-    ("ZZ", (34.770, 113.660), 0.06, ["410102", "410103", "410104", "410105", "410108"], 120,
-     ["花园路", "金水路", "中原路", "建设路", "文化路", "农业路", "大学路", "紫荆山路", "经三路",
-      "郑汴路", "航海路", "嵩山路", "陇海路", "未来路", "桐柏路"]),
+    (
+        "XN",
+        (36.620, 101.775),
+        0.035,
+        ["630102", "630103", "630104", "630105"],
+        85,
+        [
+            "长江路",
+            "西大街",
+            "东大街",
+            "五四大街",
+            "胜利路",
+            "昆仑路",
+            "八一路",
+            "七一路",
+            "海湖路",
+            "黄河路",
+            "柴达木路",
+            "南山路",
+            "冷湖路",
+            "同仁路",
+            "祁连路",
+        ],
+    ),
+    (
+        "HF",
+        (31.835, 117.255),
+        0.06,
+        ["340102", "340103", "340104", "340111"],
+        110,
+        [
+            "长江中路",
+            "金寨路",
+            "徽州大道",
+            "马鞍山路",
+            "黄山路",
+            "望江路",
+            "芜湖路",
+            "宿州路",
+            "淮河路",
+            "合作化路",
+            "潜山路",
+            "繁华大道",
+            "包河大道",
+            "胜利路",
+            "蒙城路",
+        ],
+    ),
+    (
+        "QD",
+        (36.105, 120.420),
+        0.06,
+        ["370202", "370203", "370212", "370213"],
+        105,
+        [
+            "香港中路",
+            "山东路",
+            "延安路",
+            "台东一路",
+            "辽阳西路",
+            "福州路",
+            "南京路",
+            "重庆路",
+            "黑龙江路",
+            "海尔路",
+            "李村路",
+            "银川路",
+            "劲松七路",
+            "株洲路",
+            "宁夏路",
+        ],
+    ),
+    (
+        "ZZ",
+        (34.770, 113.660),
+        0.06,
+        ["410102", "410103", "410104", "410105", "410108"],
+        120,
+        [
+            "花园路",
+            "金水路",
+            "中原路",
+            "建设路",
+            "文化路",
+            "农业路",
+            "大学路",
+            "紫荆山路",
+            "经三路",
+            "郑汴路",
+            "航海路",
+            "嵩山路",
+            "陇海路",
+            "未来路",
+            "桐柏路",
+        ],
+    ),
 ]
 
 HOSTS = [  # host type, weight, name templates
     ("gas_station", 18, ["中国石化{street}加油站", "中国石油{street}加油站"]),
-    ("bank", 20, ["工商银行{street}支行", "建设银行{street}支行", "农业银行{street}支行", "邮储银行{street}营业所"]),
-    ("logistics", 14, ["顺丰速运{street}营业部", "中通快递{street}网点", "京东物流{street}站", "美团{street}配送站"]),
+    (
+        "bank",
+        20,
+        [
+            "工商银行{street}支行",
+            "建设银行{street}支行",
+            "农业银行{street}支行",
+            "邮储银行{street}营业所",
+        ],
+    ),
+    (
+        "logistics",
+        14,
+        [
+            "顺丰速运{street}营业部",
+            "中通快递{street}网点",
+            "京东物流{street}站",
+            "美团{street}配送站",
+        ],
+    ),
     ("community", 24, ["{street}社区党群服务中心", "{street}街道职工服务中心"]),
     ("park", 8, ["{street}街心公园", "{street}滨河公园"]),
     ("mall", 8, ["{street}购物中心", "{street}百货大楼"]),
     ("transit", 6, ["{street}公交首末站", "{street}公交枢纽站"]),
     ("other", 2, ["{street}环卫作息点"]),
 ]
-BRANDS = [("工会驿站", 40), ("户外劳动者服务站点", 25), ("爱心驿站", 15), ("骑手驿站", 10), ("劳动者港湾", 10)]
+BRANDS = [
+    ("工会驿站", 40),
+    ("户外劳动者服务站点", 25),
+    ("爱心驿站", 15),
+    ("骑手驿站", 10),
+    ("劳动者港湾", 10),
+]
 HOURS = {
     "gas_station": ["Mo-Su 07:00-22:00", "Mo-Su 06:30-21:30"],
     "bank": ["Mo-Fr 08:30-17:30; Sa,Su 09:00-16:00; PH off", "Mo-Fr 09:00-17:00; PH off"],
@@ -62,7 +170,22 @@ HOURS = {
     "other": ["Mo-Su 05:00-19:00"],
 }
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ["建华", "秀英", "海峰", "丽娟", "志强", "桂兰", "文明", "春燕", "国庆", "玉梅", "伟", "敏", "静", "军"]
+GIVEN = [
+    "建华",
+    "秀英",
+    "海峰",
+    "丽娟",
+    "志强",
+    "桂兰",
+    "文明",
+    "春燕",
+    "国庆",
+    "玉梅",
+    "伟",
+    "敏",
+    "静",
+    "军",
+]
 
 
 def pick(rng, weighted):
@@ -71,11 +194,21 @@ def pick(rng, weighted):
 
 def facilities(rng, host, city):
     chance = {
-        "drinking_water": 0.95, "hot_water": 0.6, "microwave": 0.75, "toilet": 0.7, "rest_seating": 1.0,
-        "air_conditioning": 0.7, "heating": 0.9 if city == "XN" else 0.45, "phone_charging": 0.9,
-        "ebike_charging": 0.7 if host == "logistics" else 0.2, "battery_swap": 0.3 if host == "logistics" else 0.04,
-        "first_aid_kit": 0.7, "wifi": 0.6, "reading_corner": 0.4,
-        "mother_baby_room": 0.4 if host == "mall" else 0.04, "aed": 0.25 if host in ("transit", "mall") else 0.03,
+        "drinking_water": 0.95,
+        "hot_water": 0.6,
+        "microwave": 0.75,
+        "toilet": 0.7,
+        "rest_seating": 1.0,
+        "air_conditioning": 0.7,
+        "heating": 0.9 if city == "XN" else 0.45,
+        "phone_charging": 0.9,
+        "ebike_charging": 0.7 if host == "logistics" else 0.2,
+        "battery_swap": 0.3 if host == "logistics" else 0.04,
+        "first_aid_kit": 0.7,
+        "wifi": 0.6,
+        "reading_corner": 0.4,
+        "mother_baby_room": 0.4 if host == "mall" else 0.04,
+        "aed": 0.25 if host in ("transit", "mall") else 0.03,
     }
     return [k for k, p in chance.items() if rng.random() < p]
 
@@ -99,7 +232,9 @@ def main():
             place = rng.choice(next(t for h, _, t in HOSTS if h == host)).format(street=street)
             brand = pick(rng, BRANDS)
             hours = "24/7" if rng.random() < 0.065 else rng.choice(HOURS[host])
-            status = pick(rng, [("open", 85), ("temporarily_closed", 4), ("planned", 6), ("closed", 5)])
+            status = pick(
+                rng, [("open", 85), ("temporarily_closed", 4), ("planned", 6), ("closed", 5)]
+            )
             source = pick(rng, [("wgs84", 6), ("gcj02", 3), ("bd09", 1)])
             s_lat, s_lon = datum.from_wgs84(lat, lon, source)
             days_ago = rng.randint(0, 400)
@@ -115,15 +250,29 @@ def main():
                 "source_lon": round(s_lon, 7),
                 "opening_hours": hours,
                 "facilities": facilities(rng, host, prefix),
-                "entry_method": pick(rng, [("open_door", 45), ("staffed", 35), ("qr_scan", 10), ("face_id", 5), ("ask_key", 5)]),
+                "entry_method": pick(
+                    rng,
+                    [
+                        ("open_door", 45),
+                        ("staffed", 35),
+                        ("qr_scan", 10),
+                        ("face_id", 5),
+                        ("ask_key", 5),
+                    ],
+                ),
                 "status": status,
                 "closed_until": "2027-01-15" if status == "temporarily_closed" else None,
                 "manager_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
                 "manager_phone": f"1380013{rng.randint(0, 9999):04d}",
-                "verified_at": (VERIFIED_BY - timedelta(days=days_ago)).isoformat() + "T10:00:00+08:00",
+                "verified_at": (VERIFIED_BY - timedelta(days=days_ago)).isoformat()
+                + "T10:00:00+08:00",
             }
             features.append(
-                {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": props,
+                }
             )
     doc = {
         "type": "FeatureCollection",
@@ -135,7 +284,9 @@ def main():
         ),
         "features": features,
     }
-    head = json.dumps({k: v for k, v in doc.items() if k != "features"}, ensure_ascii=False, indent=1)
+    head = json.dumps(
+        {k: v for k, v in doc.items() if k != "features"}, ensure_ascii=False, indent=1
+    )
     lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
     OUT.write_text(head[:-2] + ',\n "features": [\n' + lines + "\n]}\n", encoding="utf-8")
     print(f"wrote {len(features)} fictitious stations to {OUT.relative_to(ROOT)}")

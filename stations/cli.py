@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import importer, readers, standards, writers
 from .store import StoreError, open_store
@@ -50,9 +51,7 @@ class _Progress:
 def run_import(store, path, crs, dry_run) -> importer.ImportPlan:
     """Plan, report and (unless dry_run or bad) apply an import; the CLI and seed share it."""
     try:
-        rows = sum(1 for _ in open(path, "rb")) if Path(path).suffix.lower() in (".csv", ".tsv", ".txt") else 0
-        checking = _Progress("Checking", rows) if rows > 1000 else None
-        plan = importer.plan_import(store, path, crs=crs, progress=checking)
+        plan = importer.plan_import(store, path, crs=crs, progress=_Progress)
     except (importer.ImportRejected, readers.FileRejected) as exc:
         raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
     for warning in plan.warnings:
@@ -61,24 +60,22 @@ def run_import(store, path, crs, dry_run) -> importer.ImportPlan:
         for error in plan.errors:
             click.echo(str(error), err=True)
         rows_bad = len({e.where for e in plan.errors})
-        raise click.ClickException(f"{path}: {rows_bad} bad row{'s' if rows_bad != 1 else ''}; nothing was imported")
+        raise click.ClickException(
+            f"{path}: {rows_bad} bad row{'s' if rows_bad != 1 else ''}; nothing was imported"
+        )
     if dry_run:
         click.echo(f"{path}: valid; would import {plan.summary()} (dry run, nothing written)")
         return plan
-    total = len(plan.new) + len(plan.changed)
-    writing = _Progress("Writing", total) if total else None
     try:
-        importer.apply_plan(store, plan, progress=writing)
+        importer.apply_plan(store, plan, progress=_Progress)
     except StoreError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    finally:
-        if writing:
-            writing.close()
     click.echo(f"{path}: {plan.summary()}")
     return plan
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database, or upgrade its schema to the current version.
 
@@ -92,12 +89,21 @@ def init_db_command():
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     with store:
-        click.echo(f"Database ready: {current_app.config['DATABASE_URL']} ({store.count()} stations)")
+        click.echo(
+            f"Database ready: {current_app.config['DATABASE_URL']} ({store.count()} stations)"
+        )
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has stations.")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=str(DEMO), show_default=True)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=str(DEMO),
+    show_default=True,
+)
 def seed_command(if_empty, path):
     """Load the FICTITIOUS demo stations (and check the standard profiles).
 
@@ -116,8 +122,13 @@ def seed_command(if_empty, path):
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--crs", type=click.Choice(DATUMS.keys()), help="Datum of the file's coordinates when it has no crs column (default wgs84).")
+@click.option(
+    "--crs",
+    type=click.Choice(DATUMS.keys()),
+    help="Datum of the file's coordinates when it has no crs column (default wgs84).",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 def import_command(path, crs, dry_run):
     """Import stations from CSV, XLSX or GeoJSON; upsert by code, all rows or none.
@@ -137,9 +148,18 @@ def import_command(path, crs, dry_run):
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Column headers and labels.")
-@click.option("--public", is_flag=True, help="Leave out staff-only fields (manager name and phone).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Column headers and labels.",
+)
+@click.option(
+    "--public", is_flag=True, help="Leave out staff-only fields (manager name and phone)."
+)
 def export_command(path, lang, public):
     """Export every station; the format follows the extension (.csv .xlsx .geojson .gpkg).
 
@@ -159,6 +179,7 @@ def export_command(path, lang, public):
 
 
 @click.command("stats")
+@with_appcontext
 def stats_command():
     """Show how many stations there are, by status and by city.
 
@@ -173,7 +194,9 @@ def stats_command():
     for status, n in sorted(s["by_status"].items()):
         click.echo(f"  {status:<20} {n:>7}")
     for row in s["by_city"]:
-        click.echo(f"  {row['province']}{row['city'] if row['city'] != row['province'] else ''}: {row['stations']} ({row['open']} open)")
+        click.echo(
+            f"  {row['province']}{row['city'] if row['city'] != row['province'] else ''}: {row['stations']} ({row['open']} open)"
+        )
 
 
 COMMANDS = (init_db_command, seed_command, import_command, export_command, stats_command)

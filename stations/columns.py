@@ -37,7 +37,11 @@ DERIVED = ("province", "city", "district", "created_at", "updated_at", "version"
 STAFF_ONLY = ("manager_name", "manager_phone")
 EXPORT_ORDER = tuple(COLUMNS)
 
-_LOOKUP = {match_key(spelling): f for f, (en, zh, more) in COLUMNS.items() for spelling in (f, en, zh, *more)}
+_LOOKUP = {
+    match_key(spelling): f
+    for f, (en, zh, more) in COLUMNS.items()
+    for spelling in (f, en, zh, *more)
+}
 
 
 def field_for(header: str) -> str | None:

@@ -86,6 +86,15 @@ def wgs84_from_bd09(lat: float, lon: float) -> tuple[float, float]:
     return wgs84_from_gcj02(*gcj02_from_bd09(lat, lon))
 
 
+def shift_to_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
+    """WGS-84 for a GCJ-02/BD-09 point the caller knows to be in the mainland."""
+    if crs == "gcj02":
+        return wgs84_from_gcj02(lat, lon)
+    if crs == "bd09":
+        return wgs84_from_bd09(lat, lon)
+    raise ValueError(f"unknown datum {crs!r}; use one of {', '.join(DATUMS)}")
+
+
 def _shifted(lat: float, lon: float) -> bool:
     from .regions import in_mainland  # boundaries load lazily, on first use
 

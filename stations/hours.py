@@ -142,14 +142,22 @@ def validate(expr: str) -> str:
         raise HoursError("is empty")
     if len(expr) > MAX_LENGTH:
         raise HoursError(f"is {len(expr)} characters long; the limit is {MAX_LENGTH}")
+    problem = _problem(expr)
+    if problem:
+        raise HoursError(problem)
+    return expr
+
+
+@lru_cache(maxsize=4096)  # a registry repeats a few hundred distinct expressions
+def _problem(expr: str) -> str | None:
     try:
         OpeningHours(expr)
         _compiled(expr, date.today().year)
-    except HoursError:
-        raise
+    except HoursError as exc:
+        return str(exc)
     except Exception as exc:  # the parser's SyntaxError carries a multi-line caret diagram
-        raise HoursError(_explain(expr, exc)) from None
-    return expr
+        return _explain(expr, exc)
+    return None
 
 
 def _explain(expr: str, exc: Exception) -> str:
@@ -160,7 +168,10 @@ def _explain(expr: str, exc: Exception) -> str:
     )
     if where:
         col = int(where.group(1))
-        return f"is not valid opening_hours syntax at character {col} ({expr[col - 1:col + 8]!r})." + hint
+        return (
+            f"is not valid opening_hours syntax at character {col} ({expr[col - 1 : col + 8]!r})."
+            + hint
+        )
     return "is not valid opening_hours syntax." + hint
 
 
@@ -242,10 +253,30 @@ _DAY_NAMES = {
     | {"PH": "public holidays", "SH": "school holidays"},
 }
 _WORDS = {
-    "zh": {"off": "休息", "closed": "休息", "open": "开放", "unknown": "时间不定", "24/7": "全天24小时开放",
-           "through": "至", "list": "、", "rule": "；", "next_day": "次日", "dash": "–"},
-    "en": {"off": "closed", "closed": "closed", "open": "open", "unknown": "hours vary", "24/7": "open 24/7",
-           "through": "–", "list": ", ", "rule": "; ", "next_day": " (next day)", "dash": "–"},
+    "zh": {
+        "off": "休息",
+        "closed": "休息",
+        "open": "开放",
+        "unknown": "时间不定",
+        "24/7": "全天24小时开放",
+        "through": "至",
+        "list": "、",
+        "rule": "；",
+        "next_day": "次日",
+        "dash": "–",
+    },
+    "en": {
+        "off": "closed",
+        "closed": "closed",
+        "open": "open",
+        "unknown": "hours vary",
+        "24/7": "open 24/7",
+        "through": "–",
+        "list": ", ",
+        "rule": "; ",
+        "next_day": " (next day)",
+        "dash": "–",
+    },
 }
 _TIME_SPAN = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
@@ -269,7 +300,9 @@ def describe(expr: str, lang: str = "zh") -> str:
             continue
         parts, sel_done = [], False
         for token in rule.replace(", ", ",").split():
-            if not sel_done and re.fullmatch(r"(?:PH|SH|Mo|Tu|We|Th|Fr|Sa|Su)(?:[-,](?:PH|SH|Mo|Tu|We|Th|Fr|Sa|Su))*", token):
+            if not sel_done and re.fullmatch(
+                r"(?:PH|SH|Mo|Tu|We|Th|Fr|Sa|Su)(?:[-,](?:PH|SH|Mo|Tu|We|Th|Fr|Sa|Su))*", token
+            ):
                 items = []
                 for item in token.split(","):
                     ends = item.split("-")
@@ -287,13 +320,24 @@ def describe(expr: str, lang: str = "zh") -> str:
                     elif (h2, m2) <= (h1, m1) or int(h2) > 24:
                         h2n = f"{int(h2) % 24:02d}"
                         nxt = f"{h2n}:{m2}"
-                        spans.append(f"{h1}:{m1}{words['dash']}" + (f"{words['next_day']}{nxt}" if lang == "zh" else f"{nxt}{words['next_day']}"))
+                        spans.append(
+                            f"{h1}:{m1}{words['dash']}"
+                            + (
+                                f"{words['next_day']}{nxt}"
+                                if lang == "zh"
+                                else f"{nxt}{words['next_day']}"
+                            )
+                        )
                     else:
                         spans.append(f"{h1}:{m1}{words['dash']}{h2}:{m2}")
                 parts.append(words["list"].join(spans))
             else:
                 return expr
-        joiner = "" if lang == "zh" and len(parts) == 2 and parts[1] in (words["off"], words["open"]) else " "
+        joiner = (
+            ""
+            if lang == "zh" and len(parts) == 2 and parts[1] in (words["off"], words["open"])
+            else " "
+        )
         out.append(joiner.join(parts))
     text = words["rule"].join(out)
     return text[:1].upper() + text[1:] if lang == "en" else text

@@ -9,7 +9,7 @@ datum are kept as provenance.
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from . import datum, hours, regions
@@ -21,7 +21,7 @@ LIMITS = {"code": 32, "name": 100, "address": 200, "brand": 40, "manager_name": 
 # are simplified and stations sit on district edges.
 ADCODE_SLACK_DEG = 0.03
 _CODE = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._/-]*$")
-_FACILITY_SPLIT = re.compile(r"[,，、;；|/\s]+")
+_FACILITY_SPLIT = re.compile(r"[,，、;；|/]+")  # not spaces: English labels have them
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})(?:-(\d{1,6}))?$")
 _SERVICE = re.compile(r"^([48]00)-?(\d{3})-?(\d{4})$")
@@ -74,15 +74,23 @@ class Station:
     version: int = 0
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Shallow on purpose: every field is immutable, and dataclasses.asdict deep-copies.
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     def content(self) -> dict:
         """The fields a person edits or imports: what decides 'changed' vs 'unchanged'."""
-        skip = {"id", "created_at", "updated_at", "version"}
-        return {k: v for k, v in asdict(self).items() if k not in skip}
+        return {name: getattr(self, name) for name in _CONTENT_NAMES}
 
 
-EDITABLE = tuple(f.name for f in fields(Station) if f.name not in {"id", "created_at", "updated_at", "version", "province", "city", "district"})
+_FIELD_NAMES = tuple(f.name for f in fields(Station))
+_CONTENT_NAMES = tuple(
+    n for n in _FIELD_NAMES if n not in {"id", "created_at", "updated_at", "version"}
+)
+EDITABLE = tuple(
+    f.name
+    for f in fields(Station)
+    if f.name not in {"id", "created_at", "updated_at", "version", "province", "city", "district"}
+)
 STAFF_ONLY = ("manager_name", "manager_phone")
 
 
@@ -146,7 +154,9 @@ def parse_timestamp(value) -> str:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"must be a date or date-time like 2026-11-01 09:30, not {text[:25]!r}") from None
+            raise ValueError(
+                f"must be a date or date-time like 2026-11-01 09:30, not {text[:25]!r}"
+            ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=hours.TZ)
     return moment.astimezone(hours.TZ).isoformat(timespec="seconds")
@@ -161,7 +171,9 @@ def parse_phone(value) -> str:
         return f"{m[1]}-{m[2]}" + (f"-{m[3]}" if m[3] else "")
     if m := _SERVICE.match(text):
         return f"{m[1]}-{m[2]}-{m[3]}"
-    raise ValueError(f"{str(value)[:20]!r} is not a Chinese mobile (11 digits), landline (0971-1234567) or 400 number")
+    raise ValueError(
+        f"{str(value)[:20]!r} is not a Chinese mobile (11 digits), landline (0971-1234567) or 400 number"
+    )
 
 
 def parse_facilities(value) -> tuple[str, ...]:
@@ -177,7 +189,9 @@ def parse_facilities(value) -> tuple[str, ...]:
         else:
             unknown.append(item)
     if unknown:
-        raise ValueError(f"unknown {', '.join(repr(u) for u in unknown[:5])}; use any of {FACILITIES.choices()}")
+        raise ValueError(
+            f"unknown {', '.join(repr(u) for u in unknown[:5])}; use any of {FACILITIES.choices()}"
+        )
     order = FACILITIES.keys()
     return tuple(sorted(keys, key=order.index))
 
@@ -195,13 +209,14 @@ def _term(vocab, value, default: str) -> str:
 # -- coordinates ------------------------------------------------------------------------------
 
 
-def _where(lat: float, lon: float) -> str:
-    found = regions.locate(lat, lon)
-    return found.label() if found else "outside China"
+def check_point(lat: float, lon: float) -> regions.Region:
+    """The mainland region a WGS-84 point lies in; a _CoordError says what is wrong otherwise."""
+    check_range(lat, lon)
+    return _mainland_region(lat, lon, regions.locate(lat, lon))
 
 
-def check_point(lat: float, lon: float) -> None:
-    """Raise FieldError-shaped ValueErrors for a WGS-84 point that is not usable in the registry."""
+def check_range(lat: float, lon: float) -> None:
+    """Swapped pairs and impossible values, which need no boundary to spot."""
     if regions.in_extent(lon, lat) and not regions.in_extent(lat, lon):
         raise _CoordError(
             "lat",
@@ -212,11 +227,16 @@ def check_point(lat: float, lon: float) -> None:
         raise _CoordError("lat", f"must be between -90 and 90, not {lat:g}")
     if not -180 <= lon <= 180:
         raise _CoordError("lon", f"must be between -180 and 180, not {lon:g}")
-    found = regions.locate(lat, lon)
+
+
+def _mainland_region(lat: float, lon: float, found: regions.Region | None) -> regions.Region:
     if found is None:
         raise _CoordError("lat", f"({lat:g}, {lon:g}) lies outside China's boundary")
     if not found.mainland:
-        raise _CoordError("lat", f"({lat:g}, {lon:g}) lies in {found.province}, outside mainland China")
+        raise _CoordError(
+            "lat", f"({lat:g}, {lon:g}) lies in {found.province}, outside mainland China"
+        )
+    return found
 
 
 class _CoordError(ValueError):
@@ -226,7 +246,7 @@ class _CoordError(ValueError):
 
 
 def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
-    """(lat, lon, coord_source, source_lat, source_lon) in WGS-84, or None after an error."""
+    """(lat, lon, coord_source, source_lat, source_lon, region) in WGS-84, or None after an error."""
     try:
         crs = _term(DATUMS, record.get("crs"), default_crs)
     except ValueError as exc:
@@ -242,34 +262,42 @@ def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
         return None
     in_lat, in_lon = values["lat"], values["lon"]
     try:
-        check_point(in_lat, in_lon)  # datum shifts are < 1.5 km, so test the input as given
-        lat, lon = datum.to_wgs84(in_lat, in_lon, crs)
+        check_range(in_lat, in_lon)
+        # Datum shifts are under 1.5 km, so the input point tells whether to shift; only a
+        # shifted point needs a second boundary lookup.
+        here = regions.locate(in_lat, in_lon)
+        lat, lon = in_lat, in_lon
+        if crs != "wgs84" and here is not None and here.mainland:
+            lat, lon = datum.shift_to_wgs84(in_lat, in_lon, crs)
         lat, lon = round(lat, 7), round(lon, 7)
-        check_point(lat, lon)
+        if (lat, lon) != (in_lat, in_lon):
+            here = regions.locate(lat, lon)
+        here = _mainland_region(lat, lon, here)
     except _CoordError as exc:
         errors.append(FieldError(exc.field, str(exc)))
         return None
     if crs != "wgs84":
-        return lat, lon, crs, in_lat, in_lon
+        return lat, lon, crs, in_lat, in_lon, here
     # Our own exports carry WGS-84 plus the original datum and values: keep that provenance
     # when it still agrees with the WGS-84 point.
     try:
         src = _term(DATUMS, record.get("coord_source"), "wgs84")
         s_lat, s_lon = _number(record.get("source_lat"), ""), _number(record.get("source_lon"), "")
-        back = datum.to_wgs84(s_lat, s_lon, src)
+        back = datum.shift_to_wgs84(s_lat, s_lon, src) if src != "wgs84" else (s_lat, s_lon)
         if abs(back[0] - lat) < 2e-7 and abs(back[1] - lon) < 2e-7:
-            return lat, lon, src, s_lat, s_lon
+            return lat, lon, src, s_lat, s_lon, here
     except ValueError:
         pass
-    return lat, lon, "wgs84", in_lat, in_lon
+    return lat, lon, "wgs84", in_lat, in_lon, here
 
 
-def _region(record: Mapping, lat: float, lon: float, errors: list[FieldError]):
+def _region(
+    record: Mapping, lat: float, lon: float, here: regions.Region, errors: list[FieldError]
+):
     given = ascii_digits(str(record.get("adcode") or ""))
     if given.endswith(".0"):
         given = given[:-2]
-    here = regions.locate(lat, lon)
-    if not given:
+    if not given or given == here.adcode:
         return here
     if not re.fullmatch(r"\d{6}", given):
         errors.append(FieldError("adcode", f"must be 6 digits, not {given[:20]!r}"))
@@ -283,8 +311,8 @@ def _region(record: Mapping, lat: float, lon: float, errors: list[FieldError]):
         errors.append(
             FieldError(
                 "adcode",
-                f"{given} is {named.label()}, but the point lies in {_where(lat, lon)}"
-                f" ({here.adcode if here else '—'}); check the coordinates, their datum, or the adcode",
+                f"{given} is {named.label()}, but the point lies in {here.label()}"
+                f" ({here.adcode}); check the coordinates, their datum, or the adcode",
             )
         )
         return None
@@ -294,7 +322,9 @@ def _region(record: Mapping, lat: float, lon: float, errors: list[FieldError]):
 # -- the whole record -------------------------------------------------------------------------
 
 
-def validate(record: Mapping, *, default_crs: str = "wgs84", now: datetime | None = None) -> Station:
+def validate(
+    record: Mapping, *, default_crs: str = "wgs84", now: datetime | None = None
+) -> Station:
     """A Station from loosely typed input, or Invalid naming every bad field."""
     errors: list[FieldError] = []
     out: dict = {}
@@ -310,7 +340,12 @@ def validate(record: Mapping, *, default_crs: str = "wgs84", now: datetime | Non
         if not out["code"]:
             errors.append(FieldError("code", "is required"))
         elif not _CODE.match(out["code"]):
-            errors.append(FieldError("code", "may hold letters, digits, Chinese characters and . _ / - only, no spaces"))
+            errors.append(
+                FieldError(
+                    "code",
+                    "may hold letters, digits, Chinese characters and . _ / - only, no spaces",
+                )
+            )
     take("name", lambda v: _text(v, LIMITS["name"]))
     if out.get("name") == "" and "name" not in {e.field for e in errors}:
         errors.append(FieldError("name", "is required"))
@@ -328,20 +363,34 @@ def validate(record: Mapping, *, default_crs: str = "wgs84", now: datetime | Non
 
     if out.get("status") == "temporarily_closed" and not out.get("closed_until"):
         if "closed_until" not in {e.field for e in errors}:
-            errors.append(FieldError("closed_until", "is required when the status is temporarily_closed (the reopening date)"))
+            errors.append(
+                FieldError(
+                    "closed_until",
+                    "is required when the status is temporarily_closed (the reopening date)",
+                )
+            )
     elif out.get("status") in ("open", "planned", "closed"):
         out["closed_until"] = None
     now = now or datetime.now(hours.TZ)
-    if out.get("verified_at") and out["verified_at"] > now.astimezone(hours.TZ).isoformat(timespec="seconds"):
+    if out.get("verified_at") and out["verified_at"] > now.astimezone(hours.TZ).isoformat(
+        timespec="seconds"
+    ):
         errors.append(FieldError("verified_at", "is in the future"))
 
     point = _coordinates(record, default_crs, errors)
-    found = _region(record, point[0], point[1], errors) if point else None
+    found = _region(record, point[0], point[1], point[5], errors) if point else None
     if errors:
         raise Invalid(errors)
-    lat, lon, source, s_lat, s_lon = point
+    lat, lon, source, s_lat, s_lon, _ = point
     return Station(
-        lat=lat, lon=lon, coord_source=source, source_lat=s_lat, source_lon=s_lon,
-        adcode=found.adcode, province=found.province, city=found.city, district=found.district,
+        lat=lat,
+        lon=lon,
+        coord_source=source,
+        source_lat=s_lat,
+        source_lon=s_lon,
+        adcode=found.adcode,
+        province=found.province,
+        city=found.city,
+        district=found.district,
         **out,
     )

@@ -10,7 +10,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,14 +58,18 @@ def read(path: str | Path, *, max_rows: int = MAX_ROWS) -> Table:
     except OSError as exc:
         raise FileRejected(f"cannot read {path}: {exc.strerror}") from None
     if size > MAX_FILE_BYTES:
-        raise FileRejected(f"{path.name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+        raise FileRejected(
+            f"{path.name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB"
+        )
     if suffix in (".csv", ".txt", ".tsv"):
         return read_csv(path.read_bytes(), max_rows=max_rows)
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return read_xlsx(path, max_rows=max_rows)
     if suffix in (".geojson", ".json"):
         return read_geojson(path.read_bytes(), max_rows=max_rows)
-    raise FileRejected(f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .geojson")
+    raise FileRejected(
+        f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .geojson"
+    )
 
 
 def _map_headers(raw_headers: list[str]) -> tuple[dict[str, str], list[str], dict[int, str]]:
@@ -87,7 +90,9 @@ def _map_headers(raw_headers: list[str]) -> tuple[dict[str, str], list[str], dic
             by_index[i] = f
     for needed in ("code", "name"):
         if needed not in headers:
-            raise FileRejected(f"no {needed} column; the header row must name it (e.g. {'编号/code' if needed == 'code' else '名称/name'})")
+            raise FileRejected(
+                f"no {needed} column; the header row must name it (e.g. {'编号/code' if needed == 'code' else '名称/name'})"
+            )
     return headers, ignored, by_index
 
 
@@ -96,7 +101,11 @@ def _cell_problems(label, values, headers_by_index, raw_headers) -> list[Problem
     for i, value in enumerate(values):
         if isinstance(value, str) and len(value) > MAX_CELL:
             column = str(raw_headers[i]) if i < len(raw_headers) else f"#{i + 1}"
-            problems.append(Problem(column, f"cell is {len(value):,} characters; cells are limited to {MAX_CELL:,}"))
+            problems.append(
+                Problem(
+                    column, f"cell is {len(value):,} characters; cells are limited to {MAX_CELL:,}"
+                )
+            )
     return problems
 
 
@@ -110,9 +119,16 @@ def _decode(data: bytes) -> str:
         try:
             return data.decode("utf-16")  # Excel's "Unicode text"; the codec eats the BOM
         except UnicodeDecodeError:
-            raise FileRejected("the file starts with a UTF-16 mark but is not valid UTF-16") from None
-    if len(data) > 3 and data[1:2] == b"\x00" and data[3:4] == b"\x00":
-        raise FileRejected("the file looks like UTF-16 without a byte-order mark; save it as UTF-8 CSV")
+            raise FileRejected(
+                "the file starts with a UTF-16 mark but is not valid UTF-16"
+            ) from None
+    # UTF-16 without a BOM: NULs pile up on one parity (the high byte of ASCII commas and
+    # newlines); a text file with a stray NUL has a handful.
+    odd, even = data[1::2].count(0), data[0::2].count(0)
+    if max(odd, even) > len(data) / 20 and min(odd, even) < max(odd, even) / 4:
+        raise FileRejected(
+            "the file looks like UTF-16 without a byte-order mark; save it as UTF-8 CSV"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -121,7 +137,9 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030")  # what Excel in China saves ("CSV (逗号分隔)")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise FileRejected(f"line {line}: the file is neither UTF-8 nor GB18030 (GBK) text") from None
+        raise FileRejected(
+            f"line {line}: the file is neither UTF-8 nor GB18030 (GBK) text"
+        ) from None
 
 
 def _delimiter(first_line: str) -> str:
@@ -133,7 +151,9 @@ def read_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     text = _decode(data)
     nul_lines = {text.count("\n", 0, m.start()) + 1 for m in re.finditer("\x00", text)}
     text = text.replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]), strict=True
+    )
     csv.field_size_limit(4 * 1024 * 1024)
     try:
         raw_headers = next(reader)
@@ -150,8 +170,17 @@ def read_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         except StopIteration:
             break
         except csv.Error as exc:
-            reason = "a quoted field opened in this row is never closed" if "end of data" in str(exc) or "field larger" in str(exc) else str(exc)
-            rows.append(Row(f"row {start}", problems=[Problem(None, f"{reason}; the rest of the file could not be read")]))
+            reason = (
+                "a quoted field opened in this row is never closed"
+                if "end of data" in str(exc) or "field larger" in str(exc)
+                else str(exc)
+            )
+            rows.append(
+                Row(
+                    f"row {start}",
+                    problems=[Problem(None, f"{reason}; the rest of the file could not be read")],
+                )
+            )
             break
         line = reader.line_num
         if not any(v.strip() for v in values):
@@ -162,7 +191,9 @@ def read_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         if start in nul_lines or any(n in nul_lines for n in range(start, line + 1)):
             row.problems.append(Problem(None, "contains a NUL byte (binary data in a text file)"))
         if len(values) != len(raw_headers):
-            row.problems.append(Problem(None, f"has {len(values)} cells but the header has {len(raw_headers)}"))
+            row.problems.append(
+                Problem(None, f"has {len(values)} cells but the header has {len(raw_headers)}")
+            )
         row.problems += _cell_problems(row.label, values, by_index, raw_headers)
         if not row.problems:
             row.record = {f: values[i] for i, f in by_index.items()}
@@ -195,7 +226,9 @@ def _check_xlsx(path: Path, max_rows: int) -> None:
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("this is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV")
+        raise FileRejected(
+            "this is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV"
+        )
     if not magic.startswith(b"PK"):
         raise FileRejected("this is not an .xlsx workbook (not a zip file)")
     try:
@@ -205,20 +238,28 @@ def _check_xlsx(path: Path, max_rows: int) -> None:
     with zf:
         names = set(zf.namelist())
         content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-        if path.suffix.lower() == ".xlsm" or "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+        if (
+            path.suffix.lower() == ".xlsm"
+            or "xl/vbaProject.bin" in names
+            or b"macroEnabled" in content_types
+        ):
             raise FileRejected("macro-enabled workbooks (.xlsm) are refused; save as a plain .xlsx")
         if "xl/workbook.xml" not in names:
             raise FileRejected("this zip is not an Excel workbook (no xl/workbook.xml)")
         total = 0
         for info in zf.infolist():
             total += info.file_size
-            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
                 raise FileRejected(
                     f"{info.filename} unpacks {info.file_size // max(info.compress_size, 1)}:1 "
                     "(a decompression bomb?); refused"
                 )
         if total > MAX_UNPACKED_BYTES:
-            raise FileRejected(f"the workbook unpacks to {total / 2**20:.0f} MB; the limit is {MAX_UNPACKED_BYTES // 2**20} MB")
+            raise FileRejected(
+                f"the workbook unpacks to {total / 2**20:.0f} MB; the limit is {MAX_UNPACKED_BYTES // 2**20} MB"
+            )
         for name in names:
             if name.endswith((".xml", ".rels")):
                 with zf.open(name) as part:
@@ -231,7 +272,9 @@ def _check_xlsx(path: Path, max_rows: int) -> None:
         if m := _DIMENSION.search(head):
             rows = int(m.group(1))
             if rows - 1 > max_rows:
-                raise FileRejected(f"the sheet has {rows:,} rows; the limit is {max_rows:,} stations per import")
+                raise FileRejected(
+                    f"the sheet has {rows:,} rows; the limit is {max_rows:,} stations per import"
+                )
 
 
 def _cell_text(value):
@@ -307,14 +350,18 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     except UnicodeDecodeError:
         raise FileRejected("GeoJSON must be UTF-8 (RFC 7946)") from None
     except json.JSONDecodeError as exc:
-        raise FileRejected(f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+        raise FileRejected(
+            f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise FileRejected("expected a GeoJSON FeatureCollection of Point features")
     if doc.duplicates:
         raise FileRejected(f"the top-level object repeats the key {doc.duplicates[0]!r}")
     crs = doc.get("crs")
     if crs and "CRS84" not in json.dumps(crs) and "4326" not in json.dumps(crs):
-        raise FileRejected("GeoJSON is WGS-84 (RFC 7946); this file names another crs. Use --crs for GCJ-02/BD-09 data")
+        raise FileRejected(
+            "GeoJSON is WGS-84 (RFC 7946); this file names another crs. Use --crs for GCJ-02/BD-09 data"
+        )
     features = doc.get("features") if doc["type"] == "FeatureCollection" else [doc]
     if not isinstance(features, list):
         raise FileRejected("'features' must be a list")
@@ -333,7 +380,9 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         geometry = feature.get("geometry")
         for obj in (feature, props, geometry):
             if isinstance(obj, _Object) and obj.duplicates:
-                row.problems.append(Problem(obj.duplicates[0], f"the key {obj.duplicates[0]!r} appears twice"))
+                row.problems.append(
+                    Problem(obj.duplicates[0], f"the key {obj.duplicates[0]!r} appears twice")
+                )
         if not isinstance(props, dict):
             row.problems.append(Problem("properties", "must be an object"))
             continue
@@ -347,7 +396,9 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
             if f in DERIVED:
                 continue
             if isinstance(value, str) and len(value) > MAX_CELL:
-                row.problems.append(Problem(key, f"is {len(value):,} characters; the limit is {MAX_CELL:,}"))
+                row.problems.append(
+                    Problem(key, f"is {len(value):,} characters; the limit is {MAX_CELL:,}")
+                )
             record[f] = value
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
             kind = geometry.get("type") if isinstance(geometry, dict) else "missing"
@@ -359,7 +410,9 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
             or len(coords) not in (2, 3)
             or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
         ):
-            row.problems.append(Problem("geometry", "coordinates must be [lon, lat] (optionally with altitude)"))
+            row.problems.append(
+                Problem("geometry", "coordinates must be [lon, lat] (optionally with altitude)")
+            )
             continue
         if len(coords) == 3:
             altitudes += 1
@@ -368,7 +421,10 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
 
         if not in_extent(lat, lon) and in_extent(lon, lat):
             row.problems.append(
-                Problem("geometry", f"coordinates [{coords[0]}, {coords[1]}] are in [lat, lon] order; GeoJSON wants [lon, lat]")
+                Problem(
+                    "geometry",
+                    f"coordinates [{coords[0]}, {coords[1]}] are in [lat, lon] order; GeoJSON wants [lon, lat]",
+                )
             )
             continue
         record["lon"], record["lat"] = lon, lat

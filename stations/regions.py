@@ -67,6 +67,11 @@ def _districts() -> tuple[list[str], np.ndarray, STRtree]:
 
 
 @cache
+def _district_index() -> dict[str, int]:
+    return {code: i for i, code in enumerate(_districts()[0])}
+
+
+@cache
 def _district_names() -> dict[str, str]:
     return {f["properties"]["gb"][3:]: f["properties"]["name"] for f in _features("district")}
 
@@ -104,8 +109,12 @@ def locate_many(lats, lons) -> list[str | None]:
 
 def locate(lat: float, lon: float) -> Region | None:
     """The district a point lies in (or within ~2 km of), or None outside China."""
-    code = locate_many([lat], [lon])[0]
-    return region(code) if code else None
+    codes, geoms, tree = _districts()
+    point = shapely.Point(lon, lat)  # x is longitude
+    hits = tree.query(point, predicate="intersects")
+    if len(hits) == 0:
+        hits = tree.query_nearest(point, max_distance=TOLERANCE_DEG)
+    return region(codes[hits[0]]) if len(hits) else None
 
 
 def in_mainland(lat: float, lon: float) -> bool:
@@ -115,18 +124,17 @@ def in_mainland(lat: float, lon: float) -> bool:
 
 def distance_to_district_deg(lat: float, lon: float, adcode: str) -> float | None:
     """Planar distance in degrees from a point to a district (0 inside), None if unknown."""
-    codes, geoms, _ = _districts()
-    try:
-        geom = geoms[codes.index(adcode)]
-    except ValueError:
+    index = _district_index().get(adcode)
+    if index is None:
         return None
-    return float(shapely.distance(geom, shapely.Point(lon, lat)))  # x is longitude
+    return float(
+        shapely.distance(_districts()[1][index], shapely.Point(lon, lat))
+    )  # x is longitude
 
 
 def district_geometry(adcode: str):
     """The shapely (Multi)Polygon of a district, for placing and checking points."""
-    codes, geoms, _ = _districts()
-    return geoms[codes.index(adcode)]
+    return _districts()[1][_district_index()[adcode]]
 
 
 def districts_of(prefix: str) -> list[Region]:

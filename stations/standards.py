@@ -41,8 +41,13 @@ def parse_profiles(doc: dict) -> dict[str, Profile]:
         items = []
         for raw in p["items"]:
             item = Item(
-                raw["key"], raw["zh"], raw["en"], tuple(raw.get("aliases", ())),
-                raw.get("from_registry", False), raw.get("facility"), raw.get("expires", False),
+                raw["key"],
+                raw["zh"],
+                raw["en"],
+                tuple(raw.get("aliases", ())),
+                raw.get("from_registry", False),
+                raw.get("facility"),
+                raw.get("expires", False),
             )
             if not (item.zh and item.en):
                 raise ValueError(f"{p['key']}.{item.key} needs both zh and en labels")
@@ -53,7 +58,15 @@ def parse_profiles(doc: dict) -> dict[str, Profile]:
             raise ValueError(f"profile {p['key']} repeats an item key")
         if p["pass_rule"] != "all":
             raise ValueError(f"profile {p['key']}: unknown pass rule {p['pass_rule']!r}")
-        profiles[p["key"]] = Profile(p["key"], p["zh"], p["en"], p["kind"], p["pass_rule"], tuple(items), tuple(p.get("sources", ())))
+        profiles[p["key"]] = Profile(
+            p["key"],
+            p["zh"],
+            p["en"],
+            p["kind"],
+            p["pass_rule"],
+            tuple(items),
+            tuple(p.get("sources", ())),
+        )
     return profiles
 
 

@@ -30,10 +30,12 @@ class Vocabulary:
         for term in self.terms:
             for spelling in (term.key, term.zh, term.en, *term.aliases):
                 self._index[match_key(spelling)] = term.key
+                self._index[spelling] = term.key
 
     def parse(self, value: str) -> str | None:
         """The key for value, or None when value names no term."""
-        return self._index.get(match_key(value))
+        found = self._index.get(value)  # exact spelling first: most input is already a key
+        return found if found is not None else self._index.get(match_key(value))
 
     def keys(self) -> list[str]:
         return [t.key for t in self.terms]

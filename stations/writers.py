@@ -16,7 +16,12 @@ from .text import FORMULA_STARTS, neutralise_formula
 from .vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
 FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
-_TERMS = {"host_type": HOST_TYPES, "entry_method": ENTRY_METHODS, "status": STATUSES, "coord_source": DATUMS}
+_TERMS = {
+    "host_type": HOST_TYPES,
+    "entry_method": ENTRY_METHODS,
+    "status": STATUSES,
+    "coord_source": DATUMS,
+}
 _NUMBERS = ("lat", "lon", "source_lat", "source_lon", "version")
 LICENCE = "Open Database License (ODbL) 1.0"
 
@@ -33,7 +38,9 @@ def cells(station: Station, fields: list[str], lang: str = "en") -> list:
     for f in fields:
         value = data.get(f)
         if f == "facilities":
-            value = ("、" if lang == "zh" else ";").join(FACILITIES.label(k, "zh") if lang == "zh" else k for k in value)
+            value = ("、" if lang == "zh" else ";").join(
+                FACILITIES.label(k, "zh") if lang == "zh" else k for k in value
+            )
         elif f in _TERMS and lang == "zh" and value:
             value = _TERMS[f].label(value, "zh")
         elif value is None:
@@ -42,13 +49,22 @@ def cells(station: Station, fields: list[str], lang: str = "en") -> list:
     return out
 
 
-def write(path: str | Path, stations: Iterable[Station], *, lang: str = "en", public: bool = False) -> int:
+def write(
+    path: str | Path, stations: Iterable[Station], *, lang: str = "en", public: bool = False
+) -> int:
     """Write stations to path in the format its extension names; returns the count."""
     path = Path(path)
     suffix = path.suffix.lower()
-    writer = {".csv": write_csv, ".xlsx": write_xlsx, ".geojson": write_geojson, ".gpkg": write_gpkg}.get(suffix)
+    writer = {
+        ".csv": write_csv,
+        ".xlsx": write_xlsx,
+        ".geojson": write_geojson,
+        ".gpkg": write_gpkg,
+    }.get(suffix)
     if writer is None:
-        raise ValueError(f"unknown export format {suffix or '(none)'}; use one of {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unknown export format {suffix or '(none)'}; use one of {', '.join(FORMATS)}"
+        )
     return writer(path, stations, lang=lang, public=public)
 
 
@@ -61,7 +77,16 @@ def write_csv(path: Path, stations: Iterable[Station], *, lang="en", public=Fals
         out.writerow([header(x, lang) for x in fields])
         for s in stations:
             row = cells(s, fields, lang)
-            out.writerow([repr(v) if isinstance(v, float) else neutralise_formula(v) if isinstance(v, str) else v for v in row])
+            out.writerow(
+                [
+                    repr(v)
+                    if isinstance(v, float)
+                    else neutralise_formula(v)
+                    if isinstance(v, str)
+                    else v
+                    for v in row
+                ]
+            )
             count += 1
     return count
 
@@ -108,7 +133,8 @@ def feature(station: Station, *, public: bool = True, lang: str = "en") -> dict:
 def write_geojson(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as f:
-        f.write('{"type": "FeatureCollection", "license": %s, "features": [\n' % json.dumps(LICENCE))
+        head = {"type": "FeatureCollection", "license": LICENCE}
+        f.write(json.dumps(head)[:-1] + ', "features": [\n')  # streamed: one feature a line
         for s in stations:
             if count:
                 f.write(",\n")

@@ -1,0 +1,105 @@
+import csv
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from stations.store import open_store
+
+# Real places, chosen so that swapping lat and lon would be caught (lat 30-37, lon 101-120).
+SAMPLE = [
+    {
+        "code": "XN-0001",
+        "name": "城中区长江路工会驿站",
+        "lat": "36.6171",
+        "lon": "101.7782",
+        "opening_hours": "Mo-Fr 08:00-18:00; PH off",
+        "facilities": "饮用水、微波炉、卫生间",
+        "manager_phone": "13800138000",
+    },
+    {
+        "code": "HF-0001",
+        "name": "蜀山区金寨路爱心驿站",
+        "lat": "31.8206",
+        "lon": "117.2272",
+        "opening_hours": "24/7",
+        "facilities": "drinking_water;toilet",
+        "manager_phone": "",
+    },
+    {
+        "code": "QD-0001",
+        "name": "市南区香港中路骑手驿站",
+        "lat": "36.0671",
+        "lon": "120.3826",
+        "opening_hours": "Mo-Su 22:00-06:00",
+        "facilities": "",
+        "manager_phone": "0532-12345678",
+    },
+]
+HEADER = ["code", "name", "lat", "lon", "opening_hours", "facilities", "manager_phone"]
+
+
+def write_csv(path: Path, rows, header=HEADER, encoding="utf-8", delimiter=",") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        out = csv.writer(f, delimiter=delimiter)
+        out.writerow(header)
+        for row in rows:
+            out.writerow([row.get(h, "") for h in header] if isinstance(row, dict) else row)
+    return path
+
+
+def snapshot(db_path) -> list[str]:
+    """Everything in a database file, as SQL text: equal snapshots mean nothing changed."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "yizhan.db"
+
+
+@pytest.fixture
+def store(db_path):
+    store = open_store(f"sqlite:///{db_path}")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sample_csv(tmp_path) -> Path:
+    return write_csv(tmp_path / "sample.csv", SAMPLE)
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    return create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test"}
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=[str(a) for a in args])
+
+    return invoke
+
+
+@pytest.fixture
+def seeded(cli, sample_csv, db_path):
+    result = cli("import", sample_csv)
+    assert result.exit_code == 0, result.output
+    return db_path

@@ -1,0 +1,210 @@
+"""The CLI as a user runs it: help, export formats, round trips, and a kill mid-import."""
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+from conftest import snapshot, write_csv
+from helpers import station_rows
+
+from stations.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"flask --app app {command}" in result.output
+
+
+def test_init_db_is_idempotent(cli, db_path):
+    assert cli("init-db").exit_code == 0
+    assert "0 stations" in cli("init-db").output
+    assert db_path.exists()
+
+
+def test_missing_file_is_one_clear_line(cli, tmp_path):
+    result = cli("import", tmp_path / "nope.csv")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path / 'nope.csv'}: no such file"
+
+
+def test_unknown_export_format(cli, seeded, tmp_path):
+    result = cli("export", tmp_path / "out.pdf")
+    assert result.exit_code == 1 and "use one of .csv, .xlsx, .geojson, .gpkg" in result.output
+
+
+def test_stats(cli, seeded):
+    out = cli("stats").output
+    assert "3 stations" in out and "青海省西宁市: 1 (1 open)" in out
+
+
+def test_seed_loads_demo_once(cli, db_path):
+    first = cli("seed", "--if-empty")
+    assert first.exit_code == 0, first.output
+    assert "420 new" in first.output and "六有（A）" in first.output
+    assert "not seeding" in cli("seed", "--if-empty").output
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select count(*), count(distinct city) from stations").fetchone() == (
+        420,
+        4,
+    )
+    all_day = conn.execute("select avg(opening_hours = '24/7') from stations").fetchone()[0]
+    conn.close()
+    assert 0.04 < all_day < 0.09
+
+
+def test_database_url_is_honoured_by_a_real_process(tmp_path, sample_csv):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "import", str(sample_csv)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "elsewhere.db").exists()
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+
+def test_csv_export_is_excel_friendly(cli, seeded, tmp_path):
+    path = tmp_path / "out.csv"
+    assert cli("export", path, "--lang", "zh").exit_code == 0
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM makes Excel read UTF-8
+    header = raw[3:].decode("utf-8").splitlines()[0].split(",")
+    assert header[:4] == ["编号", "名称", "地址", "行政区划代码"]
+
+
+def test_public_export_has_no_staff_fields(cli, seeded, tmp_path):
+    path = tmp_path / "public.geojson"
+    cli("export", path, "--public")
+    text = path.read_text(encoding="utf-8")
+    assert "13800138000" not in text and "manager_phone" not in text
+
+
+def test_geojson_export_is_rfc7946(cli, seeded, tmp_path):
+    path = tmp_path / "out.geojson"
+    cli("export", path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    xn = next(f for f in doc["features"] if f["properties"]["code"] == "XN-0001")
+    assert xn["geometry"] == {"type": "Point", "coordinates": [101.7782, 36.6171]}  # [lon, lat]
+    assert {"code", "name", "address", "adcode", "opening_hours", "facilities"} <= xn[
+        "properties"
+    ].keys()
+    assert xn["properties"]["facilities"] == ["drinking_water", "microwave", "toilet"]
+
+
+def test_geopackage_opens_in_gdal(cli, seeded, tmp_path):
+    path = tmp_path / "out.gpkg"
+    assert cli("export", path).exit_code == 0
+    info = pyogrio.read_info(path, layer="stations")
+    assert info["features"] == 3 and info["crs"] == "EPSG:4326" and info["geometry_type"] == "Point"
+    frame = pyogrio.read_dataframe(path, layer="stations")
+    row = frame[frame["code"] == "HF-0001"].iloc[0]
+    assert (row.geometry.x, row.geometry.y) == (117.2272, 31.8206)  # x is longitude
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "@SUM(1)", "+86 驿站", "-1 驿站"]
+
+
+@pytest.fixture
+def formula_db(cli, tmp_path):
+    rows = [
+        [f"FX{i}", name, "31.8206", str(117.2272 + i * 0.01)] for i, name in enumerate(FORMULAS)
+    ]
+    result = cli(
+        "import", write_csv(tmp_path / "formula.csv", rows, header=["code", "name", "lat", "lon"])
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_formula_cells_are_neutralised_in_csv(cli, formula_db, tmp_path, store):
+    assert store.get_by_code("FX0").name == FORMULAS[0]  # stored as the text it is
+    path = tmp_path / "out.csv"
+    cli("export", path)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        names = [r["name"] for r in csv.DictReader(f)]
+    assert sorted(names) == sorted("'" + n for n in FORMULAS)
+
+
+def test_formula_cells_are_text_in_xlsx(cli, formula_db, tmp_path):
+    path = tmp_path / "out.xlsx"
+    cli("export", path)
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # no live formula
+    assert (
+        "HYPERLINK" in sheet
+        and 'quotePrefix="1"' in zipfile.ZipFile(path).read("xl/styles.xml").decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "ext, lang", [("csv", "en"), ("csv", "zh"), ("xlsx", "en"), ("xlsx", "zh"), ("geojson", "en")]
+)
+def test_export_then_import_gives_the_same_stations(app, cli, tmp_path, ext, lang):
+    from app import create_app
+    from stations.store import open_store
+
+    assert cli("seed").exit_code == 0
+    path = tmp_path / f"out.{ext}"
+    assert cli("export", path, "--lang", lang).exit_code == 0
+    copy = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'copy.db'}", "SECRET_KEY": "x"}
+    )
+    result = copy.test_cli_runner().invoke(args=["import", str(path)])
+    assert "420 new" in result.output, result.output
+    with open_store(app.config["DATABASE_URL"]) as a, open_store(copy.config["DATABASE_URL"]) as b:
+        original = [s.content() for s in a.iter_stations()]
+        copied = [s.content() for s in b.iter_stations()]
+    assert copied == original
+    assert any(s["coord_source"] == "bd09" for s in copied)  # provenance survived the trip
+
+
+# -- a kill in the middle of the write --------------------------------------------------------
+
+
+def test_sigkill_mid_import_leaves_the_database_as_it_was(tmp_path, sample_csv):
+    db = tmp_path / "kill.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run(
+        [*flask, "import", str(sample_csv)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    before = snapshot(db)
+    big = write_csv(tmp_path / "big.csv", station_rows(20_000))
+    proc = subprocess.Popen(
+        [*flask, "import", str(big)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("Writing: ") and not line.startswith("Writing: 0/"):
+            break  # some batches are written inside the open transaction
+    assert proc.poll() is None, "".join(seen)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot(db) == before
+    conn = sqlite3.connect(db)
+    assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    conn.close()
