@@ -3,6 +3,7 @@
 Every command honours DATABASE_URL. Expected failures print one line (no traceback) and exit 1.
 """
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,8 +19,16 @@ DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson
 
 
 def _store():
-    store = open_store(current_app.config["DATABASE_URL"])
-    store.migrate()
+    """The configured store, migrated; a failure to open it is one line, not a traceback."""
+    try:
+        store = open_store(current_app.config["DATABASE_URL"])
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        store.migrate()
+    except (StoreError, sqlite3.DatabaseError) as exc:
+        store.close()
+        raise click.ClickException(f"cannot prepare the database: {exc}") from None
     return store
 
 
@@ -84,11 +93,7 @@ def init_db_command():
     \b
         flask --app app init-db
     """
-    try:
-        store = _store()
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    with store:
+    with _store() as store:
         click.echo(
             f"Database ready: {current_app.config['DATABASE_URL']} ({store.count()} stations)"
         )

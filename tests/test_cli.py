@@ -39,6 +39,28 @@ def test_missing_file_is_one_clear_line(cli, tmp_path):
     assert result.output.strip() == f"Error: {tmp_path / 'nope.csv'}: no such file"
 
 
+@pytest.mark.parametrize("command", ["init-db", "stats", "export"])
+def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path, command):
+    from app import create_app
+
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{bogus}", "SECRET_KEY": "x"})
+    args = [command] + ([str(tmp_path / "o.csv")] if command == "export" else [])
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert "is not a usable SQLite database" in result.output and "Traceback" not in result.output
+    assert bogus.read_text().startswith("these are my notes")
+
+
+def test_a_bad_database_url_is_one_clear_line(tmp_path):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "mysql://somewhere/db", "SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["stats"])
+    assert result.exit_code == 1 and "DATABASE_URL must look like sqlite:///" in result.output
+
+
 def test_unknown_export_format(cli, seeded, tmp_path):
     result = cli("export", tmp_path / "out.pdf")
     assert result.exit_code == 1 and "use one of .csv, .xlsx, .geojson, .gpkg" in result.output

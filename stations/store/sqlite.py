@@ -56,14 +56,17 @@ class SQLiteStore:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        self.db = sqlite_utils.Database(conn)
-        with self.db.ensure_autocommit_on():
-            conn.execute("pragma journal_mode = wal")
-        conn.execute("pragma foreign_keys = on")
-        conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute(
-            "pragma synchronous = normal"
-        )  # safe with WAL: a crash loses no committed data
+        try:
+            self.db = sqlite_utils.Database(conn)
+            with self.db.ensure_autocommit_on():
+                conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma foreign_keys = on")
+            conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+            # NORMAL is safe with WAL: a crash loses no committed transaction.
+            conn.execute("pragma synchronous = normal")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path} is not a usable SQLite database ({exc})") from exc
 
     # -- lifecycle ----------------------------------------------------------------------------
 
