@@ -2,15 +2,18 @@
 
 Configuration comes from environment variables, read here once:
 DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated into the instance
-folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY.
+folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
+XYZ template) with TILES_DATUM, and PUBLIC_URL (the site's address printed in QR codes).
 """
 
 import os
 import secrets
 
 from flask import Flask
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFProtect
 
-from stations import cli, storage, web
+from stations import api, assets, cli, i18n, storage, web
 
 
 def _secret_key(instance_path: str) -> str:
@@ -31,13 +34,35 @@ def create_app(test_config: dict | None = None) -> Flask:
         or f"sqlite:///{os.path.join(app.instance_path, 'yizhan.db')}",
         TILES=os.environ.get("TILES", "osm"),
         TIANDITU_KEY=os.environ.get("TIANDITU_KEY", ""),
+        TILES_URL=os.environ.get("TILES_URL", ""),
+        TILES_DATUM=os.environ.get("TILES_DATUM", "wgs84"),
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
+        # Riders pay for every byte: compress HTML, JSON and our static files.
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "application/javascript",
+            "text/javascript",
+            "application/json",
+            "application/geo+json",
+            "image/svg+xml",
+        ],
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
     )
     if test_config:
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     storage.init_app(app)
+    i18n.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)  # the API takes no cookies, so a forged cross-site request gains nothing
+    Compress(app)
+    assets.init_app(app)
     app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    api.init_app(app)
     cli.init_app(app)
     return app

@@ -103,3 +103,36 @@ def seeded(cli, sample_csv, db_path):
     result = cli("import", sample_csv)
     assert result.exit_code == 0, result.output
     return db_path
+
+
+# A fixed moment for everything that depends on the clock: Friday 2026-11-20, 10:00 in China.
+FRIDAY_10 = (2026, 11, 20, 10, 0)
+
+
+@pytest.fixture
+def clock():
+    from datetime import datetime
+
+    from stations.hours import TZ
+
+    moment = {"now": datetime(*FRIDAY_10, tzinfo=TZ)}
+
+    def now():
+        return moment["now"]
+
+    now.set = lambda *parts: moment.update(now=datetime(*parts, tzinfo=TZ))
+    return now
+
+
+@pytest.fixture
+def api(seeded, db_path, clock):
+    """A test client on the three sample stations with the clock pinned."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "SECRET_KEY": "test",
+            "CLOCK": clock,
+        }
+    )
+    return app.test_client()

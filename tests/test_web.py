@@ -1,38 +1,186 @@
+"""Public pages through Flask's test client: list, station page, QR, check-ins, language."""
+
+import re
+import sqlite3
+
+import pytest
+import segno
 from conftest import write_csv
 
 
-def test_station_list_shows_stations(client, seeded):
-    page = client.get("/")
+@pytest.fixture
+def web(api):
+    return api
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def test_station_list_shows_stations(web):
+    page = web.get("/stations")
     assert page.status_code == 200
-    text = page.get_data(as_text=True)
+    body = text(page)
     assert (
-        "3 个站点" in text
-        and "城中区长江路工会驿站" in text
-        and "周一至周五 08:00–18:00；法定节假日休息" in text
+        "3 个站点" in body
+        and "城中区长江路工会驿站" in body
+        and "周一至周五 08:00–18:00；法定节假日休息" in body
     )
-    assert "饮用水" in text
+    assert "饮用水" in body
 
 
-def test_station_text_is_escaped(client, cli, tmp_path):
+def test_station_text_is_escaped_everywhere(web, cli, tmp_path):
     rows = [["X1", "<img src=x onerror=alert(1)>", "31.8206", "117.2272"]]
     cli("import", write_csv(tmp_path / "xss.csv", rows, header=["code", "name", "lat", "lon"]))
-    text = client.get("/").get_data(as_text=True)
-    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    for url in ("/stations", "/stations/4", "/stations/4/poster"):
+        body = text(web.get(url))
+        assert "<img src=x" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body, url
 
 
 def test_demo_data_is_marked(client, cli):
     cli("seed")
-    assert "以下站点均为虚构" in client.get("/").get_data(as_text=True)
+    assert "站点均为虚构" in text(client.get("/stations"))
+    assert "站点均为虚构" in text(client.get("/"))
+    assert "站点均为虚构" in text(client.get("/stations/1"))
 
 
-def test_real_data_has_no_demo_banner(client, seeded):
-    assert "虚构" not in client.get("/").get_data(as_text=True)
+def test_real_data_has_no_demo_banner(web):
+    assert "虚构" not in text(web.get("/stations")) and "虚构" not in text(web.get("/"))
 
 
-def test_bad_page_number_is_400(client, seeded):
-    assert client.get("/?page=abc").status_code == 400
-    assert client.get("/?page=99").status_code == 200
+def test_bad_page_number_is_400(web):
+    assert web.get("/stations?page=abc").status_code == 400
+    assert web.get("/stations?page=99").status_code == 200
 
 
-def test_no_manager_phone_on_public_pages(client, seeded):
-    assert "13800138000" not in client.get("/").get_data(as_text=True)
+def test_no_staff_data_on_public_pages(web):
+    for url in ("/", "/stations", "/stations/1"):
+        assert "13800138000" not in text(web.get(url))
+
+
+def test_courier_page_serves_everything_itself(web):
+    body = text(web.get("/"))
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', body) + re.findall(
+        r'<link[^>]+href="([^"]+)"', body
+    )
+    assert scripts and all(src.startswith("/") and not src.startswith("//") for src in scripts), (
+        scripts
+    )
+    for src in scripts:
+        assert web.get(src).status_code == 200, src
+    assert "cdn" not in body.lower()
+
+
+def test_courier_page_does_not_embed_the_registry(web, cli, tmp_path):
+    from helpers import station_rows
+
+    before = len(web.get("/").data)
+    cli("import", write_csv(tmp_path / "many.csv", station_rows(2000)))
+    assert abs(len(web.get("/").data) - before) < 200  # the page is the same size with 2,000 more
+
+
+def test_station_page(web, clock):
+    body = text(web.get("/stations/1"))
+    assert "城中区长江路工会驿站" in body
+    assert "现在开放" in body and "至 18:00" in body
+    assert "周一至周五 08:00–18:00；法定节假日休息" in body
+    assert (
+        "uri.amap.com/navigation" in body and "coord_type=wgs84" in body and "coord_type=1" in body
+    )
+    assert "geo:36.6171,101.7782" in body
+    clock.set(2026, 11, 21, 10, 0)
+    assert "已闭站" in text(web.get("/stations/1")) and "11-23 08:00 开放" in text(
+        web.get("/stations/1")
+    )
+
+
+def test_missing_station_is_404(web):
+    assert web.get("/stations/999").status_code == 404
+
+
+def test_short_url_by_code(web):
+    response = web.get("/s/XN-0001")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/stations/1")
+    assert web.get("/s/NOPE").status_code == 404
+
+
+def test_qr_code_encodes_the_short_url(web):
+    svg = text(web.get("/stations/1/qr.svg"))
+    assert svg == segno.make("http://localhost/s/XN-0001", error="m").svg_inline(scale=8, border=2)
+    assert "<svg" in text(web.get("/stations/1/poster"))
+
+
+def test_english_switch(web):
+    response = web.get("/?lang=en")
+    assert "Nearest stations to me" in text(response) and 'lang="en"' in text(response)
+    assert "lang=en" in response.headers.get("Set-Cookie", "")
+    assert "Nearest stations to me" in text(web.get("/"))  # remembered
+    assert "离我最近的驿站" in text(web.get("/?lang=zh"))
+
+
+# -- check-ins --------------------------------------------------------------------------------
+
+
+def token(web, station_id=1):
+    return re.search(
+        r'name="csrf_token" value="([^"]+)"', text(web.get(f"/stations/{station_id}"))
+    ).group(1)
+
+
+def checkin(web, kind, station_id=1, **extra):
+    data = {"kind": kind, "csrf_token": token(web, station_id), **extra}
+    return web.post(f"/stations/{station_id}/checkins", data=data)
+
+
+def test_checkin_needs_the_csrf_token(web):
+    assert web.post("/stations/1/checkins", data={"kind": "ok"}).status_code == 400
+
+
+def test_all_fine_stamps_verified_at(web, db_path, clock):
+    assert checkin(web, "ok").status_code == 303
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select verified_at, version from stations where id = 1").fetchone() == (
+        "2026-11-20T10:00:00+08:00",
+        1,
+    )
+    conn.close()
+    assert "今天已核实" in text(web.get("/stations/1"))
+
+
+def test_negative_checkin_warns_workers_on_page_and_api(web):
+    assert checkin(web, "locked").status_code == 303
+    assert "有劳动者反映问题" in text(web.get("/stations/1")) and "门锁着" in text(
+        web.get("/stations/1")
+    )
+    warnings = web.get("/api/v1/stations/1").json["properties"]["warnings"]
+    assert warnings[0]["kind"] == "locked" and warnings[0]["count"] == 1
+
+
+def test_broken_facility_is_named(web):
+    checkin(web, "broken", facility="microwave")
+    assert (
+        web.get("/api/v1/stations/1").json["properties"]["warnings"][0]["facility"] == "microwave"
+    )
+
+
+def test_checkins_are_rate_limited_per_client_and_station(web, clock):
+    assert checkin(web, "locked").status_code == 303
+    again = checkin(web, "not_found")
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > 0
+    assert checkin(web, "locked", station_id=2).status_code == 303  # another station is fine
+    clock.set(2026, 11, 20, 10, 31)
+    assert checkin(web, "not_found").status_code == 303
+
+
+def test_unknown_kind_is_refused(web):
+    response = checkin(web, "party")
+    assert response.status_code == 303
+    assert web.get("/api/v1/stations/1").json["properties"]["warnings"] == []
+
+
+def test_no_raw_ip_is_stored(web, db_path):
+    checkin(web, "locked")
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute("select * from checkins").fetchall()
+    conn.close()
+    assert rows and not any("127.0.0.1" in str(v) for row in rows for v in row)

@@ -55,3 +55,38 @@ def m001_stations(db):
         end;
         """
     )
+
+
+@migrations()
+def m002_revision_and_checkins(db):
+    db.executescript(
+        """
+        -- A counter bumped by every change to stations, so in-memory indexes (the locator)
+        -- and HTTP caches can tell cheaply whether they are stale.
+        create table registry_revision (id integer primary key check (id = 1), revision integer not null);
+        insert into registry_revision values (1, 0);
+        create trigger stations_revision_insert after insert on stations begin
+            update registry_revision set revision = revision + 1 where id = 1;
+        end;
+        create trigger stations_revision_update after update on stations begin
+            update registry_revision set revision = revision + 1 where id = 1;
+        end;
+        create trigger stations_revision_delete after delete on stations begin
+            update registry_revision set revision = revision + 1 where id = 1;
+        end;
+
+        -- One-tap reports from workers. client_hash is a keyed hash of the client: never an IP.
+        create table checkins (
+            id integer primary key,
+            station_id integer not null references stations (id) on delete cascade,
+            kind text not null,
+            facility text,
+            client_hash text not null,
+            created_at text not null,
+            resolved_at text,
+            resolution text
+        );
+        create index checkins_station on checkins (station_id, created_at);
+        create index checkins_client on checkins (client_hash, created_at);
+        """
+    )

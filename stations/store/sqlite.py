@@ -150,6 +150,110 @@ class SQLiteStore:
         box = {"min_lat": min_lat, "min_lon": min_lon, "max_lat": max_lat, "max_lon": max_lon}
         return self._query(sql, box)
 
+    def demo_count(self) -> int:
+        """How many fictitious demo stations (codes DEMO-…) are loaded: the pages say so."""
+        return self.db.conn.execute(
+            "select count(*) from stations where code like 'DEMO-%'"
+        ).fetchone()[0]
+
+    def revision(self) -> int:
+        """A number that changes whenever any station changes."""
+        return self.db.conn.execute("select revision from registry_revision").fetchone()[0]
+
+    def locator_rows(self):
+        """(id, lat, lon, facilities JSON, status, opening_hours, closed_until) of every station."""
+        sql = "select id, lat, lon, facilities, status, opening_hours, closed_until from stations"
+        return self.db.conn.execute(sql).fetchall()
+
+    def by_ids(self, ids) -> dict[int, Station]:
+        ids = [int(i) for i in ids]
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"select * from stations where id in ({','.join('?' * len(chunk))})"
+            out.update((s.id, s) for s in self._query(sql, chunk))
+        return out
+
+    def count_in_box(self, min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> int:
+        sql = """
+            select count(*) from stations_rtree
+            where max_lon >= ? and min_lon <= ? and max_lat >= ? and min_lat <= ?
+        """
+        return self.db.conn.execute(sql, [min_lon, max_lon, min_lat, max_lat]).fetchone()[0]
+
+    def centre(self) -> tuple[float, float] | None:
+        """Mean position of the city with the most stations: where a map opens by default."""
+        sql = """
+            select avg(lat), avg(lon) from stations
+            where (province, city) = (
+                select province, city from stations group by province, city
+                order by count(*) desc limit 1)
+        """
+        row = self.db.conn.execute(sql).fetchone()
+        return (row[0], row[1]) if row and row[0] is not None else None
+
+    # -- check-ins ----------------------------------------------------------------------------
+
+    def add_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """Record a check-in; a positive one also stamps the station's verified_at (without
+        bumping its version: a worker's confirmation is not an edit staff could conflict with)."""
+        with self.transaction():
+            cursor = self.db.conn.execute(
+                "insert into checkins (station_id, kind, facility, client_hash, created_at) values (?, ?, ?, ?, ?)",
+                [station_id, kind, facility, client_hash, now],
+            )
+            if verified:
+                self.db.conn.execute(
+                    "update stations set verified_at = ? where id = ?", [now, station_id]
+                )
+            return cursor.lastrowid
+
+    def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
+        """How many check-ins a client made since a moment (at one station, or anywhere)."""
+        sql = "select count(*) from checkins where client_hash = ? and created_at >= ?"
+        params = [client_hash, since]
+        if station_id is not None:
+            sql += " and station_id = ?"
+            params.append(station_id)
+        return self.db.conn.execute(sql, params).fetchone()[0]
+
+    def open_reports(self, station_ids, since: str) -> dict[int, list[dict]]:
+        """Unresolved negative check-ins per station since a moment, grouped by kind."""
+        ids = [int(i) for i in station_ids]
+        out: dict[int, list[dict]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"""
+                select station_id, kind, coalesce(facility, '') as facility, count(*) as count,
+                       max(created_at) as last_at
+                from checkins
+                where resolved_at is null and kind != 'ok' and created_at >= ?
+                  and station_id in ({",".join("?" * len(chunk))})
+                group by station_id, kind, facility order by last_at desc
+            """
+            for row in self._rows(sql, [since, *chunk]):
+                out.setdefault(row.pop("station_id"), []).append(row)
+        return out
+
+    def in_box_page(
+        self, min_lat, min_lon, max_lat, max_lon, after_id: int, limit: int
+    ) -> list[Station]:
+        """Stations in a box with id > after_id, by id: stable cursor paging."""
+        sql = """
+            select s.* from stations_rtree r join stations s on s.id = r.id
+            where r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ? and s.id > ?
+            order by s.id limit ?
+        """
+        return self._query(sql, [min_lon, max_lon, min_lat, max_lat, after_id, limit])
+
     def summary(self) -> dict:
         """Counts for `stats` and the home page: total, by status, by city, newest change."""
         by_status = dict(

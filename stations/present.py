@@ -1,0 +1,68 @@
+"""What the public sees of a station: an allow-list of fields plus live state (pure).
+
+Staff-only fields (manager name and phone) are never copied here, whatever the Station holds.
+"""
+
+from datetime import datetime
+
+from . import hours, navigation
+from .model import Station
+
+PUBLIC_FIELDS = (
+    "code",
+    "name",
+    "address",
+    "adcode",
+    "province",
+    "city",
+    "district",
+    "host_type",
+    "brand",
+    "opening_hours",
+    "entry_method",
+    "status",
+    "closed_until",
+    "verified_at",
+    "updated_at",
+)
+
+
+def live_state(station: Station, now: datetime) -> dict:
+    """open_now (True/False/None when unknown), and when that next changes."""
+    if station.status != "open":
+        reopens = None
+        if station.status == "temporarily_closed" and station.closed_until:
+            reopens = f"{station.closed_until}T00:00:00+08:00"
+        return {"open_now": False, "opens_next": reopens, "closes_at": None}
+    state = hours.state(station.opening_hours, now)
+    change = hours.next_change(station.opening_hours, now) if state != "unknown" else None
+    change_text = change.isoformat(timespec="minutes") if change else None
+    return {
+        "open_now": {"open": True, "closed": False}.get(state),
+        "opens_next": change_text if state == "closed" else None,
+        "closes_at": change_text if state == "open" else None,
+    }
+
+
+def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dict:
+    props = {"id": station.id}
+    props.update({f: getattr(station, f) for f in PUBLIC_FIELDS})
+    props["facilities"] = list(station.facilities)
+    props["hours_text"] = {
+        "zh": hours.describe(station.opening_hours, "zh"),
+        "en": hours.describe(station.opening_hours, "en"),
+    }
+    props.update(live_state(station, now))
+    props["url"] = url
+    props["navigation"] = navigation.links(station.lat, station.lon, station.name, station.address)
+    props["warnings"] = list(warnings)
+    return props
+
+
+def feature(station: Station, props: dict) -> dict:
+    return {
+        "type": "Feature",
+        "id": station.id,
+        "geometry": {"type": "Point", "coordinates": [station.lon, station.lat]},  # x is longitude
+        "properties": props,
+    }
