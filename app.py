@@ -3,7 +3,8 @@
 Configuration comes from environment variables, read here once:
 DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated into the instance
 folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
-XYZ template) with TILES_DATUM, and PUBLIC_URL (the site's address printed in QR codes).
+XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
+in QR codes) and MAP_CENTER ("lat,lon" where the map opens; default: the busiest city).
 """
 
 import os
@@ -26,6 +27,21 @@ def _secret_key(instance_path: str) -> str:
         return f.read().strip()
 
 
+def _centre(text: str) -> tuple[float, float] | None:
+    """MAP_CENTER as "lat,lon" (WGS-84), or None to open on the busiest city."""
+    if not text:
+        return None
+    try:
+        lat, lon = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(
+            f"MAP_CENTER must be 'lat,lon', e.g. '36.6171,101.7782', not {text!r}"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"MAP_CENTER {text!r} is out of range")
+    return lat, lon
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -36,7 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         TIANDITU_KEY=os.environ.get("TIANDITU_KEY", ""),
         TILES_URL=os.environ.get("TILES_URL", ""),
         TILES_DATUM=os.environ.get("TILES_DATUM", "wgs84"),
+        TILES_ATTRIBUTION=os.environ.get("TILES_ATTRIBUTION", ""),
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
+        MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         # Riders pay for every byte: compress HTML, JSON and our static files.
         COMPRESS_MIMETYPES=[

@@ -44,10 +44,12 @@ PRESETS = {
 }
 
 
-def tiles_from_config(name: str, key: str = "", url: str = "", datum: str = "wgs84") -> Tiles:
+def tiles_from_config(
+    name: str, key: str = "", url: str = "", datum: str = "wgs84", attribution: str = ""
+) -> Tiles:
     """The tile layer for TILES (a preset name) or TILES_URL (any XYZ template)."""
     if url:
-        return Tiles(url, "", datum=datum)
+        return Tiles(url, attribution or "Map tiles", datum=datum)
     preset = PRESETS.get(name)
     if preset is None:
         raise ValueError(f"TILES must be one of {', '.join(PRESETS)}, not {name!r}")

@@ -82,10 +82,8 @@ def _tiles() -> maps.Tiles:
 @bp.get("/")
 def courier():
     store = get_store()
-    centre = store.centre() or (
-        34.7466,
-        113.6253,
-    )  # Zhengzhou, the middle of the country's stations
+    # Where the map opens: MAP_CENTER, else the city with the most stations, else Zhengzhou.
+    centre = current_app.config.get("MAP_CENTER") or store.centre() or (34.7466, 113.6253)
     tiles = _tiles()
     leaflet = (
         url_for("web.vendor", filename="leaflet.js"),

@@ -4,10 +4,11 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import write_csv
 from pyproj import Geod
 
 from stations import datum
+
+from conftest import write_csv
 
 XINING = (36.6171, 101.7782)  # XN-0001 stands exactly here
 GEOD = Geod(ellps="WGS84")

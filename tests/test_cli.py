@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from conftest import snapshot, write_csv
-from helpers import station_rows
 
 from stations.cli import COMMANDS
+
+from conftest import snapshot, write_csv
+from helpers import station_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,11 +6,12 @@ import sqlite3
 import zipfile
 
 import pytest
-from conftest import HEADER, SAMPLE, snapshot, write_csv
-from helpers import rewrite_zip, station_rows, write_xlsx
 
 from stations import importer
 from stations.store import StoreFull
+
+from conftest import HEADER, SAMPLE, snapshot, write_csv
+from helpers import rewrite_zip, station_rows, write_xlsx
 
 
 def lines(result):

@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 import segno
+
 from conftest import write_csv
 
 

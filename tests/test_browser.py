@@ -1,0 +1,248 @@
+"""The courier pages in a real headless Chromium (Debian's, driven by Playwright).
+
+Tiles point at a host that is not the app, and every request to anything but the app is
+blocked and recorded: the pages must work, and fetch nothing else but tiles.
+"""
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+
+from conftest import write_csv
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+TILE_HOST = "tiles.example.test"
+PHONE = {"width": 390, "height": 844}
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "${alert(1)}",
+    "`);alert(1);//",
+    "</script><script>alert(1)</script>",
+]
+# Around Hefei's 金寨路: a rider at HERE; A is nearest, B has a toilet, the hostile names sit a bit further.
+HERE = (31.8206, 117.2272)
+STATIONS = [
+    ["A-1", "金寨路工会驿站", "31.8216", "117.2272", "24/7", "drinking_water;microwave"],
+    ["B-1", "望江路爱心驿站", "31.8236", "117.2272", "24/7", "drinking_water;toilet"],
+    ["C-1", "徽州大道骑手驿站", "31.8300", "117.2300", "24/7", "toilet;ebike_charging"],
+] + [
+    [f"X-{i}", name, f"{31.8180 - i * 0.0008:.4f}", "117.2290", "24/7", "phone_charging"]
+    for i, name in enumerate(HOSTILE)
+]
+
+
+def _shots_dir(tmp_path) -> Path:
+    return Path(os.environ["SCREENSHOTS_DIR"]) if os.environ.get("SCREENSHOTS_DIR") else tmp_path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
+            "SECRET_KEY": "browser",
+            "TILES_URL": f"http://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
+        }
+    )
+    header = ["code", "name", "lat", "lon", "opening_hours", "facilities"]
+    result = app.test_cli_runner().invoke(
+        args=["import", str(write_csv(tmp_path / "s.csv", STATIONS, header=header))]
+    )
+    assert result.exit_code == 0, result.output
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join()
+
+
+class Phone:
+    """A phone-sized page that records every host it asks and blocks all but the app."""
+
+    def __init__(self, browser, base, lang="zh-CN"):
+        self.base = base
+        self.context = browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale=lang,
+            geolocation={"latitude": HERE[0], "longitude": HERE[1]},
+            permissions=["geolocation"],
+        )
+        self.page = self.context.new_page()
+        self.hosts: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route):
+        host = urlsplit(route.request.url).netloc
+        self.hosts.append(host)
+        if host == urlsplit(self.base).netloc:
+            route.continue_()
+        else:
+            route.abort()
+
+    def open(self, path="/"):
+        self.page.goto(self.base + path)
+        return self.page
+
+    def locate(self):
+        self.page.click("#locate")
+        self.page.wait_for_selector(".result")
+        return self.page.locator(".result .name").all_inner_texts()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def phone(browser, server):
+    p = Phone(browser, server)
+    yield p
+    p.close()
+
+
+def test_page_fetches_nothing_but_the_app_and_tiles(phone, tmp_path):
+    page = phone.open("/")
+    page.wait_for_load_state("networkidle")
+    app_host = urlsplit(phone.base).netloc
+    assert set(phone.hosts) <= {app_host, TILE_HOST}, set(phone.hosts)
+    assert TILE_HOST in phone.hosts  # the tile layer is configured and asked
+    page.screenshot(path=_shots_dir(tmp_path) / "courier-map.png")
+
+
+def test_locate_shows_the_nearest_station_first_without_tiles(phone, tmp_path):
+    phone.open("/")
+    names = phone.locate()
+    assert names[0] == "金寨路工会驿站"
+    first = phone.page.locator(".result").first
+    assert first.locator(".distance").inner_text() == "111 m"
+    assert first.locator(".badge").inner_text() == "现在开放"
+    assert "尚未核实" in first.locator(".fresh").inner_text()
+    phone.page.screenshot(path=_shots_dir(tmp_path) / "courier-nearest.png")
+
+
+def test_filter_chips_change_the_list(phone, tmp_path):
+    phone.open("/")
+    assert phone.locate()[0] == "金寨路工会驿站"
+    phone.page.click('.chip[data-facility="toilet"]')
+    phone.page.wait_for_function(
+        "document.querySelector('.result .name').textContent === '望江路爱心驿站'"
+    )
+    names = phone.page.locator(".result .name").all_inner_texts()
+    assert names == ["望江路爱心驿站", "徽州大道骑手驿站"]
+    assert phone.page.get_attribute('.chip[data-facility="toilet"]', "aria-pressed") == "true"
+    phone.page.click('.chip[data-facility="ebike_charging"]')
+    phone.page.wait_for_function("document.querySelectorAll('.result').length === 1")
+    assert phone.page.locator(".result .name").all_inner_texts() == ["徽州大道骑手驿站"]
+    phone.page.screenshot(path=_shots_dir(tmp_path) / "courier-filtered.png")
+
+
+def test_hostile_names_render_as_text_and_break_nothing(phone):
+    page = phone.open("/")
+    phone.locate()
+    page.click('.chip[data-facility="phone_charging"]')  # only the hostile stations have it
+    page.wait_for_function("document.querySelectorAll('.result').length === 4")
+    assert sorted(page.locator(".result .name").all_inner_texts()) == sorted(HOSTILE)
+    assert phone.dialogs == []
+    with page.expect_response(lambda r: "/api/v1/map" in r.url):
+        page.click('.chip[data-facility="phone_charging"]')
+    page.wait_for_timeout(200)
+    # every station in view is drawn, and each popup shows its name as text
+    drawn = page.evaluate(
+        """() => {
+            const cfg = JSON.parse(document.getElementById('yz-config').textContent);
+            const map = window[cfg.map];
+            const names = [];
+            map.eachLayer(l => { if (l instanceof L.CircleMarker && l.getPopup()) {
+                names.push(l.getPopup().getContent().querySelector('.popup-name').textContent); } });
+            return names;
+        }"""
+    )
+    in_view = {row[1] for row in STATIONS if row[0] != "C-1"}  # C lies beyond the zoom-15 view
+    assert sorted(drawn) == sorted(in_view)
+    page.evaluate(  # open one hostile popup for real: its name must show as text
+        """() => { const map = window[JSON.parse(document.getElementById('yz-config').textContent).map];
+            map.eachLayer(l => { if (l instanceof L.CircleMarker && l.getPopup() &&
+                l.getPopup().getContent().textContent.startsWith('<img')) l.openPopup(); }); }"""
+    )
+    assert page.inner_text(".leaflet-popup .popup-name") == HOSTILE[0]
+    assert phone.dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+
+
+def test_language_switch(phone, tmp_path):
+    page = phone.open("/")
+    assert page.inner_text("#locate").endswith("离我最近的驿站")
+    page.click("a.lang")
+    page.wait_for_url("**lang=en")
+    assert page.inner_text("#locate").endswith("Nearest stations to me")
+    assert page.get_attribute("html", "lang") == "en"
+    phone.locate()
+    assert page.locator(".result .badge").first.inner_text() == "Open now"
+    assert "not verified yet" in page.locator(".result .fresh").first.inner_text()
+    page.screenshot(path=_shots_dir(tmp_path) / "courier-english.png")
+
+
+def test_first_load_is_small(browser, server):
+    phone = Phone(browser, server)
+    cdp = phone.context.new_cdp_session(phone.page)
+    cdp.send("Network.enable")
+    urls, sizes = {}, {}
+    cdp.on(
+        "Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"])
+    )
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
+    )
+    phone.open("/").wait_for_load_state("networkidle")
+    total = sum(size for rid, size in sizes.items() if TILE_HOST not in urls.get(rid, ""))
+    phone.close()
+    assert total <= 150 * 1024, total
+
+
+def test_station_page_and_checkin(phone, tmp_path):
+    page = phone.open("/stations/1")
+    assert page.inner_text("h1") == "金寨路工会驿站"
+    assert page.get_attribute("a.nav.amap", "href").startswith("https://uri.amap.com/navigation?")
+    page.screenshot(path=_shots_dir(tmp_path) / "station.png", full_page=True)
+    page.click('button[value="locked"]')
+    page.wait_for_selector(".warning")
+    assert "门锁着" in page.inner_text(".warning")
+    assert "谢谢" in page.inner_text(".flash")
