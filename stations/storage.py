@@ -14,9 +14,18 @@ _locators: dict[str, tuple[int, Locator]] = {}
 _lock = threading.Lock()
 
 
+_migrated: set[str] = set()
+
+
 def get_store() -> Store:
+    """This request's store; the schema is brought up to date on the process's first use, so
+    `flask run` on a new database works without `init-db`."""
     if "store" not in g:
-        g.store = open_store(current_app.config["DATABASE_URL"])
+        url = current_app.config["DATABASE_URL"]
+        g.store = open_store(url)
+        if url not in _migrated:
+            g.store.migrate()
+            _migrated.add(url)
     return g.store
 
 

@@ -246,3 +246,43 @@ def test_station_page_and_checkin(phone, tmp_path):
     page.wait_for_selector(".warning")
     assert "门锁着" in page.inner_text(".warning")
     assert "谢谢" in page.inner_text(".flash")
+
+
+def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
+    """On Amap-style GCJ-02 tiles a station must be drawn where Amap shows that place."""
+    from stations import datum
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'gcj.db'}",
+            "SECRET_KEY": "gcj",
+            "TILES_URL": f"http://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
+            "TILES_DATUM": "gcj02",
+            "MAP_CENTER": (31.8216, 117.2272),
+        }
+    )
+    path = write_csv(tmp_path / "one.csv", [STATIONS[0][:4]], header=["code", "name", "lat", "lon"])
+    assert app.test_cli_runner().invoke(args=["import", str(path)]).exit_code == 0
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    phone = Phone(browser, f"http://127.0.0.1:{httpd.server_port}")
+    try:
+        page = phone.open("/")
+        page.wait_for_function(
+            "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+            " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n === 1; })()"
+        )
+        drawn = page.evaluate(
+            """() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];
+                let at = null; m.eachLayer(l => { if (l instanceof L.CircleMarker) at = l.getLatLng(); });
+                return [at.lat, at.lng]; }"""
+        )
+    finally:
+        phone.close()
+        httpd.shutdown()
+        thread.join()
+    want = datum.from_wgs84(31.8216, 117.2272, "gcj02")
+    assert abs(drawn[0] - want[0]) < 1e-9 and abs(drawn[1] - want[1]) < 1e-9
+    assert abs(drawn[1] - 117.2272) > 0.003  # really moved (~500 m here)
