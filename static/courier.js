@@ -164,7 +164,7 @@
       var at = shift(here.lat, here.lon);
       if (hereMarker) hereMarker.remove();
       hereMarker = L.circleMarker(at, { radius: 7, color: "#fff", weight: 3, fillColor: "#1570ef", fillOpacity: 1 }).addTo(map);
-      map.setView(at, 15);
+      map.setView(at, 15, { animate: false }); // straight there: cheap phones stutter on animations
       loadNearest();
     }, function () { statusEl.textContent = T.denied; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
