@@ -14,7 +14,7 @@ from flask import Flask
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 
-from stations import api, assets, cli, i18n, storage, web
+from stations import admin, api, assets, auth, cli, i18n, storage, web
 
 
 def _secret_key(instance_path: str) -> str:
@@ -68,6 +68,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         ],
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # Secure cookies need HTTPS; `make run` serves plain http on loopback.
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true")
+        or os.environ.get("PUBLIC_URL", "").startswith("https://"),
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,  # uploads: imports and audit photos
     )
     if test_config:
         app.config.update(test_config)
@@ -80,6 +84,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     Compress(app)
     assets.init_app(app)
     app.register_blueprint(web.bp)
+    auth.init_app(app)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     api.init_app(app)
     cli.init_app(app)

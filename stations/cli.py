@@ -3,15 +3,18 @@
 Every command honours DATABASE_URL. Expected failures print one line (no traceback) and exit 1.
 """
 
+import secrets
 import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import importer, readers, standards, writers
+from . import accounts, importer, readers, standards, writers
+from .hours import TZ
 from .store import StoreError, open_store
 from .vocab import DATUMS
 
@@ -123,7 +126,13 @@ def seed_command(if_empty, path):
             click.echo(f"Database has {store.count()} stations; not seeding.")
             return
         run_import(store, path, None, dry_run=False)
+        made = create_demo_users(store)
     click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
+    for name, role, region, password in made:
+        # Printed once, here; stored only as an argon2id hash.
+        click.echo(
+            f"Demo {role} account (region {region or 'all'}): {name} / {password}  (shown once: note it)"
+        )
 
 
 @click.command("import")
@@ -204,7 +213,143 @@ def stats_command():
         )
 
 
-COMMANDS = (init_db_command, seed_command, import_command, export_command, stats_command)
+@click.group("user")
+def user_group():
+    """Staff accounts: create, list, disable, API tokens.
+
+    Example:
+
+    \b
+        flask --app app user create xining-audit --role auditor --region 6301
+    """
+
+
+@user_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+@click.option(
+    "--region",
+    default="",
+    help="Adcode prefix the user may see and change: 63, 6301, 630102; empty = all.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of a prompt.",
+)
+@with_appcontext
+def user_create(name, role, region, password_stdin):
+    """Create a staff user; the password is prompted (or read from stdin).
+
+    Example:
+
+    \b
+        flask --app app user create xining-audit --role auditor --region 6301
+    """
+    try:
+        name = accounts.check_name(name)
+        region = accounts.check_region(region)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.check_password(password, name)
+    except accounts.WeakPassword as exc:
+        raise click.ClickException(f"password refused: {exc}") from None
+    with _store() as store:
+        if store.user_login(name):
+            raise click.ClickException(f"user {name} already exists")
+        store.create_user(name, accounts.hash_password(password), role, region, _now())
+    click.echo(f"Created {role} {name} for region {region or 'all'}")
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list():
+    """List staff users.
+
+    Example:
+
+    \b
+        flask --app app user list
+    """
+    with _store() as store:
+        for u in store.users():
+            state = f"disabled {u.disabled_at}" if u.disabled_at else "active"
+            click.echo(f"{u.name:<24} {u.role:<8} {u.region or 'all':<7} {state}")
+
+
+@user_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def user_disable(name):
+    """Disable a user: their sessions and tokens stop working at once.
+
+    Example:
+
+    \b
+        flask --app app user disable xining-audit
+    """
+    with _store() as store:
+        if not store.disable_user(name, _now()):
+            raise click.ClickException(f"no active user {name}")
+    click.echo(f"Disabled {name}; their sessions and tokens are ended")
+
+
+@user_group.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Revoke all of the user's tokens instead.")
+@with_appcontext
+def user_token(name, revoke):
+    """Print a new API token for a user (shown once, stored hashed), or revoke theirs.
+
+    Example:
+
+    \b
+        flask --app app user token xining-audit
+    """
+    with _store() as store:
+        found = store.user_login(name)
+        if not found or found[0].disabled_at:
+            raise click.ClickException(f"no active user {name}")
+        if revoke:
+            click.echo(f"Revoked {store.revoke_tokens(found[0].id, _now())} token(s) of {name}")
+            return
+        token, digest = accounts.new_token()
+        store.add_token(found[0].id, digest, _now())
+    click.echo(token)
+
+
+def _now() -> str:
+    return datetime.now(TZ).isoformat(timespec="seconds")
+
+
+DEMO_USERS = (("demo-admin", "admin", ""), ("demo-auditor", "auditor", "6301"))
+
+
+def create_demo_users(store) -> list[tuple[str, str, str, str]]:
+    """Demo accounts with fresh random passwords, returned to print once; none if they exist."""
+    made = []
+    for name, role, region in DEMO_USERS:
+        if store.user_login(name):
+            continue
+        password = secrets.token_urlsafe(12)
+        store.create_user(name, accounts.hash_password(password), role, region, _now())
+        made.append((name, role, region, password))
+    return made
+
+
+COMMANDS = (
+    init_db_command,
+    seed_command,
+    import_command,
+    export_command,
+    stats_command,
+    user_group,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pyproj import Geod
 
 from . import hours, readers
+from .accounts import AccessDenied, require_write
 from .model import Invalid, Station, validate
 from .text import match_key
 
@@ -48,6 +49,9 @@ class ImportPlan:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    previous: dict[int, Station] = field(
+        default_factory=dict
+    )  # stored versions of changed stations
 
     @property
     def ok(self) -> bool:
@@ -65,12 +69,19 @@ def _record_from(existing: Station) -> dict:
 
 
 def plan_import(
-    store, path: str | Path, *, crs: str | None = None, now: datetime | None = None, progress=None
+    store,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    now: datetime | None = None,
+    progress=None,
+    scope=None,
 ) -> ImportPlan:
     """Read and check a file against the store; writes nothing.
 
     progress, if given, is called as progress(label, total) and returns a callable that is
-    told how many more rows are done.
+    told how many more rows are done. scope, a staff User, limits the rows to stations in
+    their region (a row outside it is an error like any other).
     """
     try:
         table = readers.read(path)
@@ -114,6 +125,16 @@ def plan_import(
                     RowError(row.label, row.headers.get(e.field, e.field), e.message)
                 )
             continue
+        if scope is not None:
+            try:
+                require_write(scope, station.adcode)
+                if base is not None:
+                    require_write(scope, base.adcode)
+            except AccessDenied as exc:
+                plan.errors.append(
+                    RowError(row.label, row.headers.get("adcode", "adcode"), str(exc))
+                )
+                continue
         if station.code in seen:
             plan.errors.append(
                 RowError(
@@ -128,6 +149,7 @@ def plan_import(
         if base is None:
             plan.new.append(station)
         elif station.content() != base.content():
+            plan.previous[base.id] = base
             plan.changed.append(
                 replace(station, id=base.id, created_at=base.created_at, version=base.version)
             )
@@ -139,7 +161,9 @@ def plan_import(
     return plan
 
 
-def apply_plan(store, plan: ImportPlan, *, now: datetime | None = None, progress=None) -> None:
+def apply_plan(
+    store, plan: ImportPlan, *, now: datetime | None = None, progress=None, user=None
+) -> None:
     """Write a clean plan in one transaction."""
     if plan.errors:
         raise ValueError("a plan with errors cannot be applied")
@@ -147,7 +171,9 @@ def apply_plan(store, plan: ImportPlan, *, now: datetime | None = None, progress
     total = len(plan.new) + len(plan.changed)
     tick = progress("Writing", total) if progress and total else None
     try:
-        store.save_many(plan.new, plan.changed, stamp, progress=tick)
+        store.save_many(
+            plan.new, plan.changed, stamp, progress=tick, actor=user, previous=plan.previous
+        )
     finally:
         if hasattr(tick, "close"):
             tick.close()

@@ -82,6 +82,13 @@ class Station:
         return {name: getattr(self, name) for name in _CONTENT_NAMES}
 
 
+def diff(before: Station, after: Station) -> tuple[dict, dict]:
+    """The edited fields that differ: (old values, new values)."""
+    a, b = before.content(), after.content()
+    changed = [k for k in a if a[k] != b[k]]
+    return {k: a[k] for k in changed}, {k: b[k] for k in changed}
+
+
 _FIELD_NAMES = tuple(f.name for f in fields(Station))
 _CONTENT_NAMES = tuple(
     n for n in _FIELD_NAMES if n not in {"id", "created_at", "updated_at", "version"}

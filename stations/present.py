@@ -59,6 +59,40 @@ def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dic
     return props
 
 
+def audit_badge(audit: dict | None) -> dict | None:
+    """What workers see of the latest audit: the standard, the verdict and the date."""
+    if not audit:
+        return None
+    from .standards import profiles
+
+    profile = profiles().get(audit["profile"])
+    return {
+        "profile": audit["profile"],
+        "profile_zh": profile.zh if profile else audit["profile"],
+        "profile_en": profile.en if profile else audit["profile"],
+        "passed": bool(audit["passed"]),
+        "visited_on": audit["visited_on"],
+    }
+
+
+def expired_warnings(items: list[dict]) -> list[dict]:
+    """Audit items past their use-by date (medicines), as warnings for workers."""
+    return [{"kind": "expired", "item": i["item"], "valid_until": i["valid_until"]} for i in items]
+
+
+def median_hours(pairs: list[tuple[str, str]]) -> float | None:
+    """Median hours from report to resolution, or None without resolved reports."""
+    from datetime import datetime
+    from statistics import median
+
+    spans = [
+        (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 3600
+        for a, b in pairs
+        if b
+    ]
+    return round(median(spans), 1) if spans else None
+
+
 def feature(station: Station, props: dict) -> dict:
     return {
         "type": "Feature",

@@ -22,7 +22,7 @@ def get_store() -> Store:
     `flask run` on a new database works without `init-db`."""
     if "store" not in g:
         url = current_app.config["DATABASE_URL"]
-        g.store = open_store(url)
+        g.store = open_store(url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
         if url not in _migrated:
             g.store.migrate()
             _migrated.add(url)

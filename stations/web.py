@@ -17,9 +17,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from . import checkins, hours, maps, navigation, present
+from . import checkins, hours, maps, navigation, present, standards
 from .checkins import CheckinRefused
 from .storage import get_store, now
+from .store import StoreBusy
 from .vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
 bp = Blueprint("web", __name__)
@@ -57,6 +58,21 @@ def _lang() -> str:
     from .i18n import requested_language
 
     return requested_language()
+
+
+@bp.app_errorhandler(StoreBusy)
+def _busy(exc):
+    """A write lock held too long: ask the browser to retry instead of failing with a 500."""
+    response = Response(
+        render_template(
+            "message.html",
+            message=_("The system is busy. Try again in a moment."),
+            back=request.path,
+        ),
+        503,
+    )
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 @bp.app_context_processor
@@ -155,7 +171,17 @@ def station(station_id: int):
     s = _station_or_404(station_id)
     moment = now()
     live = present.live_state(s, moment)
-    reports = checkins.warnings_for(get_store(), [s.id], moment).get(s.id, [])
+    store = get_store()
+    reports = checkins.warnings_for(store, [s.id], moment).get(s.id, [])
+    expired = store.expired_items([s.id], moment.date().isoformat()).get(s.id, [])
+    audit = present.audit_badge(store.latest_audits([s.id]).get(s.id))
+    profile = standards.profiles().get(audit["profile"]) if audit else None
+    item_labels = {
+        i.key: (i.zh if _lang() == "zh" else i.en)
+        for p in standards.profiles().values()
+        for i in p.items
+    }
+    resolve_hours = present.median_hours(store.resolve_times(s.id))
     verified_days = None
     if s.verified_at:
         from datetime import datetime
@@ -173,6 +199,11 @@ def station(station_id: int):
         host=HOST_TYPES.label(s.host_type, _lang()),
         entry=ENTRY_METHODS.label(s.entry_method, _lang()),
         kind_label=lambda key: checkins.KINDS.label(key, _lang()),
+        audit=audit,
+        profile=profile,
+        expired=expired,
+        item_labels=item_labels,
+        resolve_hours=resolve_hours,
     )
 
 

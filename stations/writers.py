@@ -68,41 +68,35 @@ def write(
     return writer(path, stations, lang=lang, public=public)
 
 
-def write_csv(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:
-    fields = _fields(public)
+def _csv_cell(value):
+    if isinstance(value, float):
+        return repr(value)
+    return neutralise_formula(value) if isinstance(value, str) else value
+
+
+def table_csv(f, headers: list[str], rows: Iterable[list]) -> int:
+    """Write a table as CSV to an open text file (newline=""); formula-safe. Returns rows."""
+    out = csv.writer(f)
+    out.writerow(headers)
     count = 0
-    # utf-8-sig: Excel opens a BOM-marked CSV as UTF-8 instead of the system code page
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        out = csv.writer(f)
-        out.writerow([header(x, lang) for x in fields])
-        for s in stations:
-            row = cells(s, fields, lang)
-            out.writerow(
-                [
-                    repr(v)
-                    if isinstance(v, float)
-                    else neutralise_formula(v)
-                    if isinstance(v, str)
-                    else v
-                    for v in row
-                ]
-            )
-            count += 1
+    for row in rows:
+        out.writerow([_csv_cell(v) for v in row])
+        count += 1
     return count
 
 
-def write_xlsx(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:
+def table_xlsx(target, headers: list[str], rows: Iterable[list], sheet: str = "Sheet1") -> int:
+    """Write a table as XLSX to a path or binary file; text is never a live formula."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
-    fields = _fields(public)
     wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("stations" if lang == "en" else "驿站")
-    ws.append([header(x, lang) for x in fields])
+    ws = wb.create_sheet(sheet)
+    ws.append(headers)
     count = 0
-    for s in stations:
+    for values in rows:
         row = []
-        for value in cells(s, fields, lang):
+        for value in values:
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str) and value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # openpyxl would otherwise write a live formula
@@ -110,8 +104,25 @@ def write_xlsx(path: Path, stations: Iterable[Station], *, lang="en", public=Fal
             row.append(cell)
         ws.append(row)
         count += 1
-    wb.save(path)
+    wb.save(target)
     return count
+
+
+def write_csv(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:
+    fields = _fields(public)
+    # utf-8-sig: Excel opens a BOM-marked CSV as UTF-8 instead of the system code page
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        return table_csv(
+            f, [header(x, lang) for x in fields], (cells(s, fields, lang) for s in stations)
+        )
+
+
+def write_xlsx(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:
+    fields = _fields(public)
+    rows = (cells(s, fields, lang) for s in stations)
+    return table_xlsx(
+        path, [header(x, lang) for x in fields], rows, "stations" if lang == "en" else "驿站"
+    )
 
 
 def feature(station: Station, *, public: bool = True, lang: str = "en") -> dict:

@@ -47,12 +47,15 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager: ...
 
 
-def open_store(url: str) -> Store:
-    """A store for a DATABASE_URL: sqlite:///relative/path.db or sqlite:////absolute/path.db."""
-    if url.startswith("sqlite:///"):
-        from .sqlite import SQLiteStore
+def open_store(url: str, busy_timeout_ms: int | None = None) -> Store:
+    """A store for a DATABASE_URL: sqlite:///relative/path.db or sqlite:////absolute/path.db.
 
-        return SQLiteStore(url.removeprefix("sqlite:///"))
+    busy_timeout_ms: how long a write waits for another writer before StoreBusy.
+    """
+    if url.startswith("sqlite:///"):
+        from .sqlite import BUSY_TIMEOUT_MS, SQLiteStore
+
+        return SQLiteStore(url.removeprefix("sqlite:///"), busy_timeout_ms or BUSY_TIMEOUT_MS)
     if url.startswith(("postgresql:", "postgres:", "postgis:")):
         raise StoreError("the PostgreSQL/PostGIS store is not built yet; use sqlite:///path.db")
     raise StoreError(f"DATABASE_URL must look like sqlite:///instance/yizhan.db, not {url!r}")

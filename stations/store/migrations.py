@@ -90,3 +90,102 @@ def m002_revision_and_checkins(db):
         create index checkins_client on checkins (client_hash, created_at);
         """
     )
+
+
+@migrations()
+def m003_staff(db):
+    db.executescript(
+        """
+        create table users (
+            id integer primary key,
+            name text not null unique,
+            password_hash text not null,            -- argon2id
+            role text not null check (role in ('admin', 'auditor', 'viewer')),
+            region text not null check (region = '' or length(region) in (2, 4, 6)),  -- adcode prefix; '' = national
+            disabled_at text,
+            created_at text not null
+        );
+
+        -- Server-side sessions: a cookie holds only the random id; logout and disabling end a
+        -- session here, so a copied cookie stops working at once.
+        create table staff_sessions (
+            id text primary key,
+            user_id integer not null references users (id) on delete cascade,
+            created_at text not null,
+            last_seen text not null,
+            ended_at text
+        );
+        create index staff_sessions_user on staff_sessions (user_id);
+
+        create table api_tokens (
+            id integer primary key,
+            user_id integer not null references users (id) on delete cascade,
+            token_hash text not null unique,        -- sha256 of the token; the token is shown once
+            created_at text not null,
+            revoked_at text,
+            last_used_at text
+        );
+
+        create table login_attempts (
+            key text not null,                     -- a keyed hash of the client, or of the name
+            at text not null
+        );
+        create index login_attempts_key on login_attempts (key, at);
+
+        -- Every change to a station, who made it, before and after. Never edited.
+        create table station_changes (
+            id integer primary key,
+            station_id integer not null references stations (id),
+            user_id integer references users (id),  -- null: the command line
+            actor text not null,
+            at text not null,
+            action text not null,
+            before text,                            -- JSON of the changed fields
+            after text
+        );
+        create index station_changes_station on station_changes (station_id, id);
+        create trigger station_changes_no_update before update on station_changes begin
+            select raise(abort, 'station history cannot be changed');
+        end;
+        create trigger station_changes_no_delete before delete on station_changes begin
+            select raise(abort, 'station history cannot be deleted');
+        end;
+
+        create table audits (
+            id integer primary key,
+            station_id integer not null references stations (id),
+            user_id integer not null references users (id),
+            profile text not null,
+            visited_on text not null,
+            visit_kind text not null check (visit_kind in ('scheduled', 'unannounced')),
+            score real not null,                    -- passed / applicable items
+            passed integer not null,
+            created_at text not null
+        );
+        create index audits_station on audits (station_id, visited_on);
+        create table audit_items (
+            audit_id integer not null references audits (id) on delete cascade,
+            item text not null,
+            result text not null check (result in ('pass', 'fail', 'na')),
+            note text not null default '',
+            photo text,                             -- a random file name under instance/evidence
+            valid_until text,                       -- e.g. medicines' use-by date
+            primary key (audit_id, item)
+        );
+
+        -- Which standard a region audits against (longest adcode prefix wins).
+        create table region_profiles (
+            region text primary key,
+            profile text not null
+        );
+        insert into region_profiles values ('', 'liuyou_a');
+
+        -- The problem-report loop on check-ins.
+        alter table checkins add column status text not null default 'new'
+            check (status in ('new', 'acknowledged', 'resolved', 'rejected'));
+        alter table checkins add column status_at text;
+        alter table checkins add column handled_by integer references users (id);
+        """
+    )
+    # Positive check-ins are not problems to handle.
+    db.execute("update checkins set status = 'resolved', status_at = created_at where kind = 'ok'")

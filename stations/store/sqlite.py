@@ -9,10 +9,11 @@ from dataclasses import fields, replace
 
 import sqlite_utils
 
-from ..model import Station
+from ..model import Station, diff
 from ..text import match_key
 from . import StoreBusy, StoreError, StoreFull, VersionConflict
 from .migrations import migrations
+from .sqlite_staff import StaffQueries
 
 BUSY_TIMEOUT_MS = 5000
 _COLUMNS = [f.name for f in fields(Station)]
@@ -47,13 +48,13 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore:
-    def __init__(self, path: str):
+class SQLiteStore(StaffQueries):
+    def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         try:
@@ -61,7 +62,7 @@ class SQLiteStore:
             with self.db.ensure_autocommit_on():
                 conn.execute("pragma journal_mode = wal")
             conn.execute("pragma foreign_keys = on")
-            conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"pragma busy_timeout = {int(busy_timeout_ms)}")
             # NORMAL is safe with WAL: a crash loses no committed transaction.
             conn.execute("pragma synchronous = normal")
         except sqlite3.DatabaseError as exc:
@@ -207,8 +208,8 @@ class SQLiteStore:
         bumping its version: a worker's confirmation is not an edit staff could conflict with)."""
         with self.transaction():
             cursor = self.db.conn.execute(
-                "insert into checkins (station_id, kind, facility, client_hash, created_at) values (?, ?, ?, ?, ?)",
-                [station_id, kind, facility, client_hash, now],
+                "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
+                [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
             )
             if verified:
                 self.db.conn.execute(
@@ -235,7 +236,7 @@ class SQLiteStore:
                 select station_id, kind, coalesce(facility, '') as facility, count(*) as count,
                        max(created_at) as last_at
                 from checkins
-                where resolved_at is null and kind != 'ok' and created_at >= ?
+                where status in ('new', 'acknowledged') and kind != 'ok' and created_at >= ?
                   and station_id in ({",".join("?" * len(chunk))})
                 group by station_id, kind, facility order by last_at desc
             """
@@ -277,10 +278,18 @@ class SQLiteStore:
     # -- writes -------------------------------------------------------------------------------
 
     def save_many(
-        self, new: list[Station], changed: list[Station], now: str, progress=None
+        self,
+        new: list[Station],
+        changed: list[Station],
+        now: str,
+        progress=None,
+        actor=None,
+        previous=None,
     ) -> None:
         """Insert new stations and update changed ones (matched by id, guarded by version),
-        all in one transaction: a failure or a kill leaves the database as it was."""
+        with their history, all in one transaction: a failure or a kill leaves the database as
+        it was. actor: the staff User importing (None: the command line); previous: the stored
+        versions of the changed stations, by id, for the history."""
         columns = [c for c in _COLUMNS if c != "id"] + ["name_key"]
         insert = (
             f"insert into stations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
@@ -310,6 +319,19 @@ class SQLiteStore:
                     )
                 if progress:
                     progress(1)
+            self._import_history(new, changed, now, actor, previous or {})
+
+    def _import_history(self, new, changed, now: str, actor, previous: dict) -> None:
+        ids = {}
+        for start in range(0, len(new), 500):
+            chunk = [s.code for s in new[start : start + 500]]
+            sql = f"select code, id from stations where code in ({','.join('?' * len(chunk))})"
+            ids.update(self.db.conn.execute(sql, chunk).fetchall())
+        for s in new:
+            self.add_change(ids[s.code], actor, now, "import", None, s.content())
+        for s in changed:
+            before, after = diff(previous[s.id], s) if s.id in previous else (None, s.content())
+            self.add_change(s.id, actor, now, "import", before, after)
 
     def set_max_pages(self, pages: int) -> None:
         """Cap the database size (this connection only); used to test full-disk handling."""

@@ -1,0 +1,381 @@
+"""Staff pages, /admin: stations in one's region, editing with history, import, dashboard.
+
+Every write goes through `editing` (or the importer with a scope), which checks the region in
+the core; these views only parse forms and render results.
+"""
+
+import io
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from . import editing, hours, importer, maps, present, standards
+from .accounts import AccessDenied, require_read
+from .auth import forbid, staff, staff_required
+from .model import Invalid
+from .storage import get_store, now
+from .vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+FORM_META = ("csrf_token", "version")
+
+
+@bp.before_request
+@staff_required
+def _signed_in():
+    return None
+
+
+def _station(station_id: int):
+    s = get_store().get(station_id)
+    if s is None:
+        abort(404)
+    try:
+        require_read(staff(), s.adcode)
+    except AccessDenied as exc:
+        forbid(str(exc))
+    return s
+
+
+def _form_data() -> dict:
+    """The submitted station fields; facilities come as a list of checkboxes."""
+    data = {k: v for k, v in request.form.items() if k not in FORM_META and k != "facilities"}
+    if "facilities_present" in data:
+        data.pop("facilities_present")
+        data["facilities"] = request.form.getlist("facilities")
+    return data
+
+
+def _map_parts(centre):
+    cfg = current_app.config
+    tiles = maps.tiles_from_config(
+        cfg["TILES"],
+        cfg.get("TIANDITU_KEY", ""),
+        cfg.get("TILES_URL", ""),
+        cfg.get("TILES_DATUM", "wgs84"),
+        cfg.get("TILES_ATTRIBUTION", ""),
+    )
+    parts = maps.station_map(
+        centre,
+        15,
+        tiles,
+        url_for("web.vendor", filename="leaflet.js"),
+        url_for("web.vendor", filename="leaflet.css"),
+    )
+    return parts, tiles.datum
+
+
+def _vocab():
+    return {
+        "host_types": HOST_TYPES,
+        "entry_methods": ENTRY_METHODS,
+        "statuses": STATUSES,
+        "facilities": FACILITIES,
+        "datums": DATUMS,
+    }
+
+
+# -- stations ---------------------------------------------------------------------------------
+
+
+@bp.get("/stations")
+def stations():
+    q = request.args.get("q", "").strip()[:50]
+    found = get_store().stations_in_region(staff().region, limit=200, q=q)
+    return render_template("admin/stations.html", stations=found, q=q)
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+def new_station():
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = _form_data()
+        try:
+            s = editing.create(get_store(), staff(), data, now())
+            flash(_("Saved."), "ok")
+            return redirect(url_for("admin.station", station_id=s.id), 303)
+        except Invalid as exc:
+            errors = {e.field: e.message for e in exc.errors}
+        except AccessDenied as exc:
+            forbid(str(exc))
+    centre = current_app.config.get("MAP_CENTER") or get_store().centre() or (34.7466, 113.6253)
+    parts, datum = _map_parts(centre)
+    return render_template(
+        "admin/edit.html", s=None, data=data, errors=errors, map=parts, datum=datum, **_vocab()
+    ), (400 if errors else 200)
+
+
+@bp.get("/stations/<int:station_id>")
+def station(station_id: int):
+    s = _station(station_id)
+    store = get_store()
+    latest = store.latest_audits([s.id]).get(s.id)
+    return render_template(
+        "admin/station.html",
+        s=s,
+        history=store.history(s.id),
+        audits=store.audits_for(s.id),
+        latest=latest,
+        live=present.live_state(s, now()),
+        hours_text=hours.describe(s.opening_hours, "zh"),
+        reports=store.reports(s.adcode, ("new", "acknowledged")),
+        **_vocab(),
+    )
+
+
+@bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
+def edit_station(station_id: int):
+    s = _station(station_id)
+    errors, data = {}, s.content() | {"crs": "wgs84"}
+    if request.method == "POST":
+        data = _form_data()
+        try:
+            version = int(request.form.get("version", ""))
+        except ValueError:
+            abort(400)
+        try:
+            editing.update(get_store(), staff(), station_id, data, version, now())
+            flash(_("Saved."), "ok")
+            return redirect(url_for("admin.station", station_id=station_id), 303)
+        except editing.Conflict as exc:
+            return render_template(
+                "admin/conflict.html", s=exc.current, change=exc.last_change, mine=data
+            ), 409
+        except Invalid as exc:
+            errors = {e.field: e.message for e in exc.errors}
+        except AccessDenied as exc:
+            forbid(str(exc))
+    parts, datum = _map_parts((s.lat, s.lon))
+    return render_template(
+        "admin/edit.html", s=s, data=data, errors=errors, map=parts, datum=datum, **_vocab()
+    ), (400 if errors else 200)
+
+
+@bp.post("/stations/<int:station_id>/status")
+def set_status(station_id: int):
+    _station(station_id)
+    status = request.form.get("status", "")
+    changes = {"status": status}
+    if status == "temporarily_closed":
+        changes["closed_until"] = request.form.get("closed_until", "")
+    try:
+        version = int(request.form.get("version", ""))
+        editing.update(get_store(), staff(), station_id, changes, version, now())
+        flash(_("Saved."), "ok")
+    except ValueError as exc:
+        flash(str(exc), "error")
+    except editing.Conflict as exc:
+        flash(str(exc), "error")
+    except AccessDenied as exc:
+        forbid(str(exc))
+    return redirect(url_for("admin.station", station_id=station_id), 303)
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    if request.method == "GET":
+        return render_template("admin/import.html", plan=None)
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return render_template("admin/import.html", plan=None, error=_("Choose a file.")), 400
+    suffix = Path(upload.filename).suffix.lower()
+    crs = request.form.get("crs") or None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            plan = importer.plan_import(
+                get_store(), path, crs=crs if crs in DATUMS.keys() else None, scope=staff()
+            )
+        except importer.ImportRejected as exc:
+            return render_template("admin/import.html", plan=None, error=str(exc)), 400
+    if plan.ok and request.form.get("apply") == "1":
+        importer.apply_plan(get_store(), plan, now=now(), user=staff())
+        flash(_("Imported: %(summary)s", summary=plan.summary()), "ok")
+        return redirect(url_for("admin.stations"), 303)
+    return render_template("admin/import.html", plan=plan), (200 if plan.ok else 400)
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+
+def district_table(store, user, moment) -> list[dict]:
+    from . import audits
+
+    today = moment.date()
+    stations = store.stations_in_region(user.region, limit=10_000_000)
+    ids = [s.id for s in stations]
+    latest = store.latest_audits(ids)
+    reports = store.reports(user.region, ("new", "acknowledged"))
+    expired = store.expired_items(ids, today.isoformat())
+    open_by_station: dict[int, int] = {}
+    for r in reports:
+        open_by_station[r["station_id"]] = open_by_station.get(r["station_id"], 0) + 1
+    rows: dict[str, dict] = {}
+    for s in stations:
+        row = rows.setdefault(
+            s.adcode,
+            {
+                "adcode": s.adcode,
+                "district": f"{s.city}{s.district}" if s.city != s.district else s.district,
+                "stations": 0,
+                "audited": 0,
+                "compliant": 0,
+                "due": 0,
+                "open_reports": 0,
+                "overdue_reports": 0,
+                "expired": 0,
+            },
+        )
+        row["stations"] += 1
+        audit = latest.get(s.id)
+        recent = audit and date.fromisoformat(audit["visited_on"]) + audits.DUE_AFTER > today
+        row["audited"] += bool(recent)
+        row["compliant"] += bool(recent and audit["passed"])
+        row["due"] += audits.is_due(
+            audit["visited_on"] if audit else None, open_by_station.get(s.id, 0), today
+        )
+        row["expired"] += s.id in expired
+    for r in reports:
+        row = rows.get(r["adcode"])
+        if row:
+            row["open_reports"] += 1
+            row["overdue_reports"] += audits.overdue(r, moment)
+    out = sorted(rows.values(), key=lambda r: r["adcode"])
+    for row in out:
+        row["audited_share"] = row["audited"] / row["stations"] if row["stations"] else 0
+        row["compliance"] = row["compliant"] / row["audited"] if row["audited"] else None
+    return out
+
+
+DISTRICT_COLUMNS = [
+    ("adcode", "行政区划代码"),
+    ("district", "区县"),
+    ("stations", "站点数"),
+    ("audited_share", "周期内已核查比例"),
+    ("compliance", "达标率"),
+    ("due", "待核查"),
+    ("open_reports", "未处理反馈"),
+    ("overdue_reports", "超期反馈"),
+    ("expired", "物品过期站点"),
+]
+
+
+@bp.get("/")
+def dashboard():
+    store, user, moment = get_store(), staff(), now()
+    table = district_table(store, user, moment)
+    stations = store.stations_in_region(user.region, limit=10_000_000)
+    latest = store.latest_audits([s.id for s in stations])
+    failing = [
+        {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
+        for s in stations
+        if s.id in latest and not latest[s.id]["passed"]
+    ]
+    centre = (
+        (sum(s.lat for s in stations) / len(stations), sum(s.lon for s in stations) / len(stations))
+        if stations
+        else (34.7466, 113.6253)
+    )
+    parts, datum = _map_parts(centre)
+    return render_template(
+        "admin/dashboard.html",
+        table=table,
+        failing=failing,
+        map=parts,
+        datum=datum,
+        user=user,
+        columns=DISTRICT_COLUMNS,
+    )
+
+
+@bp.get("/export/<what>.<fmt>")
+def export(what: str, fmt: str):
+    from .writers import table_csv, table_xlsx
+
+    store, user = get_store(), staff()
+    if what == "districts":
+        headers = [zh for _, zh in DISTRICT_COLUMNS]
+        rows = [
+            [row[k] if row[k] is not None else "" for k, _ in DISTRICT_COLUMNS]
+            for row in district_table(store, user, now())
+        ]
+    elif what == "audits":
+        headers = [
+            "站点编号",
+            "站点名称",
+            "区县",
+            "标准",
+            "核查日期",
+            "方式",
+            "核查员",
+            "得分",
+            "结论",
+            "项目",
+            "结果",
+            "说明",
+            "有效期至",
+        ]
+        rows = []
+        profiles = standards.profiles()
+        for s in store.stations_in_region(user.region, limit=10_000_000):
+            for audit in store.audits_for(s.id):
+                profile = profiles.get(audit["profile"])
+                labels = {i.key: i.zh for i in profile.items} if profile else {}
+                for item in store.audit_items(audit["id"]):
+                    rows.append(
+                        [
+                            s.code,
+                            s.name,
+                            s.district,
+                            profile.zh if profile else audit["profile"],
+                            audit["visited_on"],
+                            audit["visit_kind"],
+                            audit["auditor"],
+                            round(audit["score"], 3),
+                            "达标" if audit["passed"] else "不达标",
+                            labels.get(item["item"], item["item"]),
+                            item["result"],
+                            item["note"],
+                            item["valid_until"] or "",
+                        ]
+                    )
+    else:
+        abort(404)
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        table_csv(buffer, headers, rows)
+        body, mimetype = ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv"
+    elif fmt == "xlsx":
+        buffer = io.BytesIO()
+        table_xlsx(buffer, headers, rows, what)
+        body, mimetype = (
+            buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        abort(404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=yizhan-{what}-{now():%Y%m%d}.{fmt}"
+    )
+    return response
+
+
+from . import admin_quality  # noqa: E402,F401  (audits, evidence, reports: routes on this blueprint)
