@@ -58,7 +58,7 @@ def audit(station_id: int):
                         photos[answer.item] = store_photo(upload.read(), _evidence_dir())
                     except PhotoRefused as exc:
                         raise audits.AuditInvalid({answer.item: str(exc)}) from None
-            _, _share, passed = audits.record(
+            _audit_id, _share, passed = audits.record(
                 store, user, s, profile, answers, visited, form.get("visit_kind", ""), photos, now()
             )
             flash(

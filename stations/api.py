@@ -353,6 +353,11 @@ def post_audit(station_id: int):
     station = store.get(station_id)
     if station is None:
         raise ApiError(f"no station {station_id}", "id", "not_found", 404)
+    from .accounts import require_write
+
+    _write(
+        lambda: require_write(user, station.adcode)
+    )  # scope first: say nothing more to outsiders
     profile = standards.profiles().get(body.get("profile") or store.region_profile(station.adcode))
     if profile is None:
         raise ApiError(f"profile must be one of {', '.join(standards.profiles())}", "profile")

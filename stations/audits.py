@@ -62,7 +62,7 @@ def parse_answers(profile: Profile, station: Station, form: dict) -> list[Answer
             except ValueError as exc:
                 errors[item.key] = str(exc)
                 continue
-        if result == "fail" and not note:
+        if result == "fail" and not note and not item.from_registry:
             errors[item.key] = "say what is wrong"
             continue
         answers.append(Answer(item.key, result, note, valid_until))

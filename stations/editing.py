@@ -95,8 +95,10 @@ def update(
         if current.version != expected_version:
             raise Conflict(current, store.last_change(station_id))
         record = {**_record(current), **data}
-        if ("lat" in data or "lon" in data) and "crs" not in data:
-            record["crs"] = "wgs84"
+        if "lat" in data or "lon" in data:
+            record.setdefault("crs", "wgs84") if "crs" in data else record.update(crs="wgs84")
+            if "adcode" not in data:
+                record.pop("adcode")  # a moved station takes the district of its new place
         new = validate(record, now=now)
         require_write(user, new.adcode)  # no moving a station out of one's own region
         new = replace(new, id=current.id, created_at=current.created_at, version=current.version)

@@ -62,7 +62,7 @@ class StaffQueries:
 
     def session(self, session_id: str) -> dict | None:
         sql = """
-            select s.created_at, s.last_seen, s.ended_at, u.*
+            select u.*, s.created_at as session_created, s.last_seen, s.ended_at
             from staff_sessions s join users u on u.id = s.user_id where s.id = ?
         """
         rows = list(self._rows(sql, [session_id]))
@@ -71,7 +71,7 @@ class StaffQueries:
         row = rows[0]
         return {
             "user": _user(row),
-            "created_at": row["created_at"],
+            "created_at": row["session_created"],  # not the user's created_at
             "last_seen": row["last_seen"],
             "ended_at": row["ended_at"],
         }

@@ -1,0 +1,40 @@
+"""Staff fixtures: users in two regions, sign-in with the CSRF token, API tokens."""
+
+import re
+
+PASSWORD = "绿色 驿站 correct horse 2026"
+USERS = {  # name: (role, region)
+    "xn-auditor": ("auditor", "6301"),  # Xining: XN-0001 is theirs
+    "hf-admin": ("admin", "3401"),  # Hefei: HF-0001 is theirs
+    "viewer": ("viewer", ""),
+    "boss": ("admin", ""),
+}
+
+
+def make_users(store, now="2026-11-20T09:00:00+08:00"):
+    from stations.accounts import hash_password
+
+    for name, (role, region) in USERS.items():
+        store.create_user(name, hash_password(PASSWORD), role, region, now)
+
+
+def csrf(client, path="/login") -> str:
+    return re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)
+    ).group(1)
+
+
+def sign_in(client, name, password=PASSWORD, next_=""):
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf(client), "next": next_},
+    )
+
+
+def token_for(store, name) -> str:
+    from stations.accounts import new_token
+
+    user = store.user_login(name)[0]
+    token, digest = new_token()
+    store.add_token(user.id, digest, "2026-11-20T09:00:00+08:00")
+    return token
