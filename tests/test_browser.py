@@ -286,3 +286,50 @@ def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
     want = datum.from_wgs84(31.8216, 117.2272, "gcj02")
     assert abs(drawn[0] - want[0]) < 1e-9 and abs(drawn[1] - want[1]) < 1e-9
     assert abs(drawn[1] - 117.2272) > 0.003  # really moved (~500 m here)
+
+
+def test_staff_sign_in_audit_and_public_badge(browser, server, tmp_path):
+    from staff_helpers import PASSWORD
+
+    from stations.accounts import hash_password
+    from stations.store import open_store
+
+    db = tmp_path / "live.db"  # the server fixture's database
+    with open_store(f"sqlite:///{db}") as store:
+        store.create_user(
+            "hf-auditor", hash_password(PASSWORD), "auditor", "3401", "2026-11-01T00:00:00+08:00"
+        )
+    shots = _shots_dir(tmp_path)
+    worker = Phone(browser, server)
+    page = worker.open("/stations/1")
+    page.click('button[value="ok"]')  # a rider confirms the station: verified coordinates
+    page.wait_for_selector(".flash")
+    worker.close()
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    staff_page = desk.new_page()
+    staff_page.goto(server + "/admin/")
+    assert "/login" in staff_page.url
+    staff_page.fill('input[name="name"]', "hf-auditor")
+    staff_page.fill('input[name="password"]', PASSWORD)
+    staff_page.screenshot(path=shots / "staff-login.png")
+    staff_page.click('button[type="submit"]')
+    staff_page.wait_for_url("**/admin/")
+    assert "hf-auditor" in staff_page.inner_text(".staff-nav")
+    staff_page.screenshot(path=shots / "staff-dashboard.png", full_page=True)
+    staff_page.goto(server + "/admin/stations/1/audit")
+    assert "有地图可查" in staff_page.inner_text("main")
+    for radio in staff_page.locator('input[type="radio"][value="pass"]').all():
+        radio.check()
+    staff_page.screenshot(path=shots / "staff-audit.png", full_page=True)
+    staff_page.click('button[type="submit"].primary')
+    staff_page.wait_for_url("**/admin/stations/1")
+    assert "达标" in staff_page.inner_text(".flash")
+    desk.close()
+
+    rider = Phone(browser, server)
+    page = rider.open("/stations/1")
+    badge = page.inner_text(".audit-badge")
+    assert "六有（A）" in badge and "达标" in badge
+    page.screenshot(path=shots / "station-audited.png", full_page=True)
+    rider.close()
