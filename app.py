@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         TILES_ATTRIBUTION=os.environ.get("TILES_ATTRIBUTION", ""),
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
+        AUDIT_INTERVAL_DAYS=int(os.environ.get("AUDIT_INTERVAL_DAYS", "180")),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         # Riders pay for every byte: compress HTML, JSON and our static files.
         COMPRESS_MIMETYPES=[

@@ -78,6 +78,13 @@ def _map_parts(centre):
     return parts, tiles.datum
 
 
+def audit_interval():
+    """AUDIT_INTERVAL_DAYS: how long an audit counts before the station is due again."""
+    from datetime import timedelta
+
+    return timedelta(days=int(current_app.config.get("AUDIT_INTERVAL_DAYS", 180)))
+
+
 def _vocab():
     return {
         "host_types": HOST_TYPES,
@@ -219,6 +226,7 @@ def district_table(store, user, moment) -> list[dict]:
     from . import audits
 
     today = moment.date()
+    interval = audit_interval()
     stations = store.stations_in_region(user.region, limit=10_000_000)
     ids = [s.id for s in stations]
     latest = store.latest_audits(ids)
@@ -245,11 +253,11 @@ def district_table(store, user, moment) -> list[dict]:
         )
         row["stations"] += 1
         audit = latest.get(s.id)
-        recent = audit and date.fromisoformat(audit["visited_on"]) + audits.DUE_AFTER > today
+        recent = audit and date.fromisoformat(audit["visited_on"]) + interval > today
         row["audited"] += bool(recent)
         row["compliant"] += bool(recent and audit["passed"])
         row["due"] += audits.is_due(
-            audit["visited_on"] if audit else None, open_by_station.get(s.id, 0), today
+            audit["visited_on"] if audit else None, open_by_station.get(s.id, 0), today, interval
         )
         row["expired"] += s.id in expired
     for r in reports:

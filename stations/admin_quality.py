@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from . import audits, standards
 from .accounts import AccessDenied, require_read, require_write
-from .admin import _station, bp
+from .admin import _station, audit_interval, bp
 from .auth import forbid, staff
 from .evidence import PhotoRefused, store_photo
 from .storage import get_store, now
@@ -141,6 +141,8 @@ def due():
         if s.status in ("planned", "closed"):
             continue
         last = latest.get(s.id)
-        if audits.is_due(last["visited_on"] if last else None, open_reports.get(s.id, 0), today):
+        if audits.is_due(
+            last["visited_on"] if last else None, open_reports.get(s.id, 0), today, audit_interval()
+        ):
             rows.append({"s": s, "last": last, "reports": open_reports.get(s.id, 0)})
     return render_template("admin/due.html", rows=rows)

@@ -83,10 +83,13 @@ def score(profile: Profile, answers: list[Answer]) -> tuple[float, bool]:
     raise ValueError(f"unknown pass rule {profile.pass_rule}")
 
 
-def is_due(last_audit_on: str | None, open_reports: int, today: date) -> bool:
+def is_due(
+    last_audit_on: str | None, open_reports: int, today: date, interval: timedelta = DUE_AFTER
+) -> bool:
+    """Due for audit: never audited, audited longer than interval ago, or with many open reports."""
     if open_reports >= DUE_AFTER_REPORTS or last_audit_on is None:
         return True
-    return date.fromisoformat(last_audit_on) + DUE_AFTER <= today
+    return date.fromisoformat(last_audit_on) + interval <= today
 
 
 def overdue(report: dict, now: datetime, limit: timedelta = timedelta(hours=72)) -> bool:

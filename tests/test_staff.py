@@ -820,6 +820,15 @@ def test_due_list(xn, store):
     )  # three open reports make it due again
 
 
+def test_audit_interval_is_configurable(staff_app, xn, clock):
+    audit_post(xn, XN)  # visited 2026-11-19
+    clock.set(2027, 1, 10, 10, 0)
+    sign_in(xn, "xn-auditor")
+    assert "城中区长江路工会驿站" not in page(xn.get("/admin/due"))
+    staff_app.config["AUDIT_INTERVAL_DAYS"] = 30
+    assert "城中区长江路工会驿站" in page(xn.get("/admin/due"))
+
+
 def test_dashboard_and_formula_safe_exports(staff_app, store, xn):
     from openpyxl import load_workbook
 
