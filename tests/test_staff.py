@@ -713,6 +713,7 @@ def test_an_oversized_photo_is_refused(xn, store):
     big = b"\xff\xd8\xff\xe0" + b"0" * (9 * 1024 * 1024)
     response = audit_post(xn, XN, photo=("huge.jpg", big))
     assert response.status_code == 400 and "the limit is 8 MB" in page(response)
+    response.request.input_stream.close()  # the test client spools a 9 MB body to a temp file
 
 
 def test_a_gif_is_refused_whatever_its_name(xn):
