@@ -60,14 +60,7 @@ def _form_data() -> dict:
 
 
 def _map_parts(centre):
-    cfg = current_app.config
-    tiles = maps.tiles_from_config(
-        cfg["TILES"],
-        cfg.get("TIANDITU_KEY", ""),
-        cfg.get("TILES_URL", ""),
-        cfg.get("TILES_DATUM", "wgs84"),
-        cfg.get("TILES_ATTRIBUTION", ""),
-    )
+    tiles = maps.configured_tiles(current_app.config)
     parts = maps.station_map(
         centre,
         15,

@@ -67,6 +67,17 @@ def tiles_from_config(
     return preset
 
 
+def configured_tiles(config) -> Tiles:
+    """The tile layer an app's configuration asks for (TILES, TIANDITU_KEY, TILES_URL, …)."""
+    return tiles_from_config(
+        config.get("TILES", "osm"),
+        config.get("TIANDITU_KEY", ""),
+        config.get("TILES_URL", ""),
+        config.get("TILES_DATUM", "wgs84"),
+        config.get("TILES_ATTRIBUTION", ""),
+    )
+
+
 def station_map(
     centre: tuple[float, float], zoom: int, tiles: Tiles, leaflet_js: str, leaflet_css: str
 ) -> dict:

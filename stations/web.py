@@ -86,13 +86,7 @@ def _helpers():
 
 
 def _tiles() -> maps.Tiles:
-    cfg = current_app.config
-    return maps.tiles_from_config(
-        cfg["TILES"],
-        cfg.get("TIANDITU_KEY", ""),
-        cfg.get("TILES_URL", ""),
-        cfg.get("TILES_DATUM", "wgs84"),
-    )
+    return maps.configured_tiles(current_app.config)
 
 
 @bp.get("/")

@@ -185,3 +185,22 @@ def test_no_raw_ip_is_stored(web, db_path):
     rows = conn.execute("select * from checkins").fetchall()
     conn.close()
     assert rows and not any("127.0.0.1" in str(v) for row in rows for v in row)
+
+
+def test_custom_tiles_and_attribution_reach_every_map(seeded, db_path):
+    from app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "SECRET_KEY": "t",
+            "TILES_URL": "https://tiles.example.test/{z}/{x}/{y}.png",
+            "TILES_ATTRIBUTION": "© Example Tiles",
+        }
+    )
+    body = app.test_client().get("/").get_data(as_text=True)
+    assert (
+        "https://tiles.example.test/{z}/{x}/{y}.png" in body
+        and "© Example Tiles" in body.replace("\\u00a9", "©")
+    )
