@@ -14,7 +14,7 @@ from flask import Flask
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 
-from stations import admin, api, assets, auth, cli, i18n, storage, web
+from stations import admin, api, assets, auth, cli, embed, i18n, storage, web
 
 
 def _secret_key(instance_path: str) -> str:
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web.bp)
     auth.init_app(app)
     app.register_blueprint(admin.bp)
+    embed.init_app(app)
     app.register_blueprint(api.bp)
     api.init_app(app)
     cli.init_app(app)

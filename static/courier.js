@@ -9,9 +9,10 @@
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   var here = null; // the rider, WGS-84 {lat, lon}
   var hereMarker = null;
-  var wanted = { facilities: [], openNow: false };
+  var wanted = { facilities: cfg.facilities || [], openNow: !!cfg.openNow };
   var statusEl = document.getElementById("status");
   var resultsEl = document.getElementById("results");
+  function say(text) { if (statusEl) statusEl.textContent = text; } // the embed may have no list
 
   // GCJ-02 tiles (Amap) need GCJ-02 markers; the API speaks WGS-84 only. Stations are all in
   // the mainland, where the shift applies.
@@ -70,13 +71,14 @@
     fetch(cfg.api.map + "?bbox=" + bbox + filterQuery())
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) { if (mine === viewRequest) drawView(data); })
-      .catch(function () { statusEl.textContent = T.error; });
+      .catch(function () { say(T.error); });
   }
 
   function popupFor(id, name, open) {
     var box = el("div", "popup");
     var link = el("a", "popup-name", name);
     link.href = "/stations/" + encodeURIComponent(id) + "?lang=" + cfg.lang;
+    if (cfg.embed) link.target = "_blank"; // inside a partner's page: open ours in a new tab
     box.appendChild(link);
     box.appendChild(el("div", "badge " + stateClass(open), stateText(open)));
     return box;
@@ -117,14 +119,16 @@
 
   function drawList(data) {
     resultsEl.textContent = "";
-    if (!data.features.length) { statusEl.textContent = T.none; return; }
-    statusEl.textContent = data.nearest_anyway ? T.anyway : "";
+    if (!resultsEl) return;
+    if (!data.features.length) { say(T.none); return; }
+    say(data.nearest_anyway ? T.anyway : "");
     data.features.forEach(function (f) {
       var p = f.properties;
       var li = el("li", "result");
       var top = el("div", "row1");
       var name = el("a", "name", p.name);
       name.href = "/stations/" + encodeURIComponent(p.id) + "?lang=" + cfg.lang;
+      if (cfg.embed) name.target = "_blank";
       top.appendChild(name);
       top.appendChild(el("span", "distance", distanceText(p.distance_m)));
       li.appendChild(top);
@@ -153,12 +157,13 @@
     fetch(cfg.api.nearest + "?lat=" + here.lat.toFixed(6) + "&lon=" + here.lon.toFixed(6) + "&k=5&radius_m=5000" + filterQuery())
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(drawList)
-      .catch(function () { statusEl.textContent = T.error; });
+      .catch(function () { say(T.error); });
   }
 
-  document.getElementById("locate").addEventListener("click", function () {
-    if (!navigator.geolocation) { statusEl.textContent = T.denied; return; }
-    statusEl.textContent = T.locating;
+  var locateButton = document.getElementById("locate");
+  if (locateButton) locateButton.addEventListener("click", function () {
+    if (!navigator.geolocation) { say(T.denied); return; }
+    say(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       here = { lat: pos.coords.latitude, lon: pos.coords.longitude };
       var at = shift(here.lat, here.lon);
@@ -166,7 +171,7 @@
       hereMarker = L.circleMarker(at, { radius: 7, color: "#fff", weight: 3, fillColor: "#1570ef", fillOpacity: 1 }).addTo(map);
       map.setView(at, 15, { animate: false }); // straight there: cheap phones stutter on animations
       loadNearest();
-    }, function () { statusEl.textContent = T.denied; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }, function () { say(T.denied); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 
   Array.prototype.forEach.call(document.querySelectorAll(".chip"), function (chip) {

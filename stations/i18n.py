@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         lang = request.args.get("lang")
         if (
             lang in LANGUAGES
+            and not request.path.startswith("/embed")  # an embed sets no cookie at all
             and request.cookies.get("lang") != lang
             and response.mimetype == "text/html"
         ):

@@ -333,3 +333,73 @@ def test_staff_sign_in_audit_and_public_badge(browser, server, tmp_path):
     assert "六有（A）" in badge and "达标" in badge
     page.screenshot(path=shots / "station-audited.png", full_page=True)
     rider.close()
+
+
+@pytest.fixture
+def partner_site():
+    """A second origin (another port) serving whatever HTML a test puts in .page."""
+    from werkzeug.wrappers import Response
+
+    site = {"page": ""}
+
+    def wsgi(environ, start_response):
+        return Response(site["page"], mimetype="text/html")(environ, start_response)
+
+    httpd = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    site["base"] = f"http://127.0.0.1:{httpd.server_port}"
+    yield site
+    httpd.shutdown()
+    thread.join()
+
+
+def _partner_phone(browser, partner_site, app_base):
+    """A phone that lets requests reach the partner's origin and ours, nothing else."""
+    phone = Phone(browser, app_base)
+    allowed = {urlsplit(app_base).netloc, urlsplit(partner_site["base"]).netloc}
+    phone.page.unroute("**/*")
+    phone.page.route(
+        "**/*", lambda r: r.continue_() if urlsplit(r.request.url).netloc in allowed else r.abort()
+    )
+    return phone
+
+
+def test_a_partner_page_embeds_the_map(browser, server, partner_site, tmp_path):
+    partner_site["page"] = (
+        "<!doctype html><title>区总工会</title><h1>附近的驿站</h1>"
+        f'<iframe src="{server}/embed?center=31.8216,117.2272&zoom=15&list=1&locate=1" title="驿站地图"'
+        ' width="360" height="600" allow="geolocation" loading="lazy"></iframe>'
+    )
+    phone = _partner_phone(browser, partner_site, server)
+    page = phone.page
+    page.goto(partner_site["base"] + "/")
+    frame = page.frame_locator("iframe")
+    frame.locator("#locate").wait_for()
+    inner = next(f for f in page.frames if "/embed" in f.url)
+    inner.wait_for_function(
+        "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+        " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 3; })()"
+    )
+    frame.locator("#locate").click()
+    frame.locator(".result").first.wait_for()
+    assert frame.locator(".result .name").first.get_attribute("target") == "_blank"
+    page.screenshot(path=_shots_dir(tmp_path) / "embed-partner.png")
+    phone.close()
+
+
+def test_the_courier_page_refuses_to_be_framed(browser, server, partner_site):
+    partner_site["page"] = (
+        f'<!doctype html><iframe src="{server}/" width="360" height="600"></iframe>'
+    )
+    phone = _partner_phone(browser, partner_site, server)
+    page = phone.page
+    page.goto(partner_site["base"] + "/")
+    page.wait_for_timeout(800)
+    framed = [f for f in page.frames if f != page.main_frame]
+    assert (
+        not framed
+        or not framed[0].url.startswith(server)
+        or framed[0].locator("#locate").count() == 0
+    )
+    phone.close()
