@@ -9,11 +9,11 @@ import re
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from . import datum, maps, params, present, regions
 from .storage import get_locator, get_store, now
 from .vocab import FACILITIES
+from .web import ICONS, map_strings
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 _NUMBER = re.compile(r"^-?\d{1,3}(\.\d{1,8})?$")
@@ -83,29 +83,9 @@ def embed():
             "openNow": opts["open_now"],
             "api": {"map": url_for("api.map_view"), "nearest": url_for("api.nearest")},
             "labels": {k: FACILITIES.label(k, opts["lang"]) for k in FACILITIES.keys()},
-            "icons": {},
-            "t": {
-                "open": _("Open now"),
-                "closed": _("Closed"),
-                "unknown": _("Hours unknown"),
-                "temporarily_closed": _("Temporarily closed"),
-                "verified_today": _("verified today"),
-                "verified_days": _("verified %(n)s days ago", n="{n}"),
-                "never_verified": _("not verified yet"),
-                "locating": _("Finding your location…"),
-                "denied": _("Location is off. Allow it, or move the map to look around."),
-                "none": _("No station matches. Try fewer filters."),
-                "anyway": _("None within reach; the nearest anyway:"),
-                "error": _("Could not load stations. Check your connection."),
-                "details": _("Details"),
-                "go": _("Go"),
-                "warning": _("Workers reported a problem"),
-                "clusters": _("Zoom in to see stations"),
-            },
+            "icons": ICONS,
+            "t": map_strings(),
         }
-        from .web import ICONS
-
-        config["icons"] = ICONS
         return render_template("embed.html", map=parts, config=config, opts=opts)
 
 

@@ -89,6 +89,28 @@ def _tiles() -> maps.Tiles:
     return maps.configured_tiles(current_app.config)
 
 
+def map_strings() -> dict:
+    """The map page's JavaScript messages in the current language (courier page and embed)."""
+    return {
+        "open": _("Open now"),
+        "closed": _("Closed"),
+        "unknown": _("Hours unknown"),
+        "temporarily_closed": _("Temporarily closed"),
+        "verified_today": _("verified today"),
+        "verified_days": _("verified %(n)s days ago", n="{n}"),
+        "never_verified": _("not verified yet"),
+        "locating": _("Finding your location…"),
+        "denied": _("Location is off. Allow it, or move the map to look around."),
+        "none": _("No station matches. Try fewer filters."),
+        "anyway": _("None within reach; the nearest anyway:"),
+        "error": _("Could not load stations. Check your connection."),
+        "details": _("Details"),
+        "go": _("Go"),
+        "warning": _("Workers reported a problem"),
+        "clusters": _("Zoom in to see stations"),
+    }
+
+
 @bp.get("/")
 def courier():
     store = get_store()
@@ -109,24 +131,7 @@ def courier():
         "chips": [{"key": k, "label": FACILITIES.label(k, lang), "icon": ICONS[k]} for k in CHIPS],
         "labels": {k: FACILITIES.label(k, lang) for k in FACILITIES.keys()},
         "icons": ICONS,
-        "t": {
-            "open": _("Open now"),
-            "closed": _("Closed"),
-            "unknown": _("Hours unknown"),
-            "temporarily_closed": _("Temporarily closed"),
-            "verified_today": _("verified today"),
-            "verified_days": _("verified %(n)s days ago", n="{n}"),
-            "never_verified": _("not verified yet"),
-            "locating": _("Finding your location…"),
-            "denied": _("Location is off. Allow it, or move the map to look around."),
-            "none": _("No station matches. Try fewer filters."),
-            "anyway": _("None within reach; the nearest anyway:"),
-            "error": _("Could not load stations. Check your connection."),
-            "details": _("Details"),
-            "go": _("Go"),
-            "warning": _("Workers reported a problem"),
-            "clusters": _("Zoom in to see stations"),
-        },
+        "t": map_strings(),
     }
     return render_template("courier.html", map=parts, config=config, demo=store.demo_count() > 0)
 
