@@ -13,8 +13,9 @@ import secrets
 from flask import Flask
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from stations import admin, api, assets, auth, cli, embed, i18n, storage, web
+from stations import admin, api, assets, auth, cli, embed, i18n, partners, storage, web
 
 
 def _secret_key(instance_path: str) -> str:
@@ -56,6 +57,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
         AUDIT_INTERVAL_DAYS=int(os.environ.get("AUDIT_INTERVAL_DAYS", "180")),
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
+        # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
+        # client cannot pose as another address to dodge the rate limits.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         # Riders pay for every byte: compress HTML, JSON and our static files.
         COMPRESS_MIMETYPES=[
@@ -88,7 +93,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(admin.bp)
     embed.init_app(app)
+    partners.init_limits(app, api.bp)
     app.register_blueprint(api.bp)
     api.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     cli.init_app(app)
     return app

@@ -1,9 +1,13 @@
 """Public JSON API, /api/v1: GeoJSON (RFC 7946) for stations, one error shape for everything."""
 
+import io
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, json, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import checkins, datum, params, present
+from . import checkins, datum, params, partners, present, regions, writers
+from .hours import TZ
 from .model import check_range
 from .params import ApiError
 from .storage import get_locator, get_store, now
@@ -13,6 +17,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_K = 50
 MAX_RADIUS_M = 50_000
 PAGE_MAX = 500
+PUBLISHED = ("open", "temporarily_closed", "closed")  # planned stations are not public
+LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 MAP_MARKERS_MAX = 300  # above this many stations in view the map gets clusters
 
 
@@ -40,9 +46,12 @@ def _busy(exc: StoreBusy):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-        exc.code, "http_error"
-    )
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "too_many_requests",
+    }.get(exc.code, "http_error")
     return _json({"error": {"code": code, "message": exc.description, "field": None}}, exc.code)
 
 
@@ -62,6 +71,10 @@ def init_app(app) -> None:
 def _unexpected(exc: Exception):
     current_app.logger.exception("API error")
     return _json({"error": {"code": "internal", "message": "internal error", "field": None}}, 500)
+
+
+bp.before_request(partners.refuse_bad_keys)
+bp.after_request(partners.cors_and_cache)
 
 
 @bp.before_request
@@ -122,7 +135,14 @@ def nearest():
     open_now = params.flag(args, "open_now")
     q_lat, q_lon = datum.to_wgs84(lat, lon, crs)  # phones in WeChat report GCJ-02
     hits = get_locator().nearest(
-        q_lat, q_lon, k, radius_m=radius, facilities=wanted, open_now=open_now, at=now()
+        q_lat,
+        q_lon,
+        k,
+        radius_m=radius,
+        facilities=wanted,
+        open_now=open_now,
+        at=now(),
+        region=_scoped_region(""),
     )
     stations = get_store().by_ids([h.id for h in hits])
     extra = {
@@ -168,23 +188,145 @@ def station(station_id: int):
     return _feature_response(found)
 
 
+def _scoped_region(requested: str) -> str:
+    return partners.scoped_region(requested)
+
+
+def _region_param(args) -> str:
+    value = args.get("region", "").strip()
+    if not value:
+        return ""
+    if not (value.isdigit() and len(value) in (2, 4, 6)) or not regions.districts_of(value):
+        raise ApiError("region must be an existing adcode prefix of 2, 4 or 6 digits", "region")
+    return value
+
+
+def _statuses(args) -> tuple[str, ...]:
+    value = args.get("status", "").strip()
+    if not value:
+        return ()
+    wanted = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [v for v in wanted if v not in PUBLISHED]
+    if unknown:
+        raise ApiError(f"status must be among {', '.join(PUBLISHED)}", "status")
+    return wanted
+
+
+def _since(args) -> str | None:
+    value = args.get("updated_since", "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            "updated_since must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00", "updated_since"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TZ)
+    return moment.astimezone(TZ).isoformat(timespec="seconds")
+
+
 @bp.get("/stations")
 def stations():
+    """Published stations with filters, paged by a stable cursor (the last id seen)."""
     args = request.args
-    box = params.bbox(args)
+    box = params.bbox(args, required=False)
+    region = _scoped_region(_region_param(args))
+    wanted = params.facilities(args)
+    statuses = _statuses(args)
+    open_now = params.flag(args, "open_now")
+    since = _since(args)
+    fmt = args.get("format", "geojson")
+    if fmt not in ("geojson", "csv"):
+        raise ApiError("format must be geojson or csv", "format")
     limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
     after = params.integer(args, "cursor", 0, 2**62, default=0)
-    page = get_store().in_box_page(
-        box.min_lat, box.min_lon, box.max_lat, box.max_lon, after, limit + 1
-    )
+    store, moment, page = get_store(), now(), []
+    while len(page) <= limit:  # open_now is judged here, so fetch until the page is full
+        batch = store.public_page(
+            box=box,
+            region=region,
+            statuses=statuses,
+            facilities=wanted,
+            updated_since=since,
+            after_id=after,
+            limit=limit + 1,
+        )
+        if not batch:
+            break
+        after = batch[-1].id
+        page += [s for s in batch if not open_now or present.live_state(s, moment)["open_now"]]
+        if len(batch) <= limit:
+            break
     more = len(page) > limit
     page = page[:limit]
+    cursor = page[-1].id if more else None
+    if fmt == "csv":
+        return _csv(page, cursor)
     body = {
         "type": "FeatureCollection",
         "features": _features({s.id: s for s in page}, [s.id for s in page]),
-        "next_cursor": page[-1].id if more else None,
+        "next_cursor": cursor,
     }
     return _json(body, geo=True)
+
+
+def _csv(stations, cursor) -> Response:
+    buffer = io.StringIO(newline="")
+    fields = [f for f in writers.EXPORT_ORDER if f not in writers.STAFF_ONLY]
+    writers.table_csv(buffer, fields, (writers.cells(s, fields) for s in stations))
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    if cursor is not None:
+        response.headers["X-Next-Cursor"] = str(cursor)
+    return response
+
+
+@bp.get("/regions/<adcode>/summary")
+def region_summary(adcode: str):
+    if not (adcode.isdigit() and len(adcode) in (2, 4, 6)) or not regions.districts_of(adcode):
+        raise ApiError(f"no region {adcode[:12]}", "adcode", "not_found", 404)
+    _scoped_region(adcode)
+    store = get_store()
+    summary = store.region_summary(adcode)
+    first = regions.districts_of(adcode)[0]
+    name = {2: first.province, 4: first.city, 6: first.district}[len(adcode)]
+    total = sum(summary["by_status"].values())
+    body = {
+        "adcode": adcode,
+        "name": name,
+        "stations": total,
+        "by_status": summary["by_status"],
+        "facilities": summary["facilities"],
+        "verified_share": round(summary["verified"] / total, 3) if total else None,
+        "updated_at": summary["updated_at"],
+    }
+    return _json(body)
+
+
+@bp.get("/export/stations.<fmt>")
+def export(fmt: str):
+    """The whole published registry (no staff-only fields), under the data licence."""
+    if fmt not in ("geojson", "csv"):
+        raise ApiError("export as stations.geojson or stations.csv", "format", "not_found", 404)
+    region = _scoped_region("")
+    store = get_store()
+    stations = [
+        s for s in store.iter_stations() if s.status != "planned" and s.adcode.startswith(region)
+    ]
+    if fmt == "csv":
+        response = _csv(stations, None)
+    else:
+        body = {
+            "type": "FeatureCollection",
+            "license": writers.LICENCE,
+            "features": [writers.feature(s, public=True) for s in stations],
+        }
+        response = _json(body, geo=True)
+    response.headers["Link"] = f'<{LICENCE_URL}>; rel="license"'
+    response.headers["X-License"] = writers.LICENCE
+    response.headers["Content-Disposition"] = f"attachment; filename=yizhan-stations.{fmt}"
+    return response
 
 
 @bp.get("/map")
@@ -203,6 +345,7 @@ def map_view():
         facilities=wanted,
         open_now=open_now,
         at=now(),
+        region=_scoped_region(""),
     )
     if len(idx) > MAP_MARKERS_MAX:
         clusters = locator.clusters(idx, box.min_lat, box.min_lon, box.max_lat, box.max_lon)

@@ -323,6 +323,76 @@ def user_token(name, revoke):
     click.echo(token)
 
 
+@click.group("key")
+def key_group():
+    """Partners' API keys: a higher rate limit, optionally scoped to a region.
+
+    Example:
+
+    \b
+        flask --app app key create hefei-portal --region 3401
+    """
+
+
+@key_group.command("create")
+@click.argument("partner")
+@click.option(
+    "--region", default="", help="Adcode prefix the key may read; empty = the whole registry."
+)
+@with_appcontext
+def key_create(partner, region):
+    """Print a new API key for a partner (shown once, stored hashed).
+
+    Example:
+
+    \b
+        flask --app app key create hefei-portal --region 3401
+    """
+    try:
+        partner = accounts.check_name(partner)
+        region = accounts.check_region(region)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    key, digest = accounts.new_token()
+    with _store() as store:
+        store.add_api_key(partner, digest, region, _now())
+    click.echo(key)
+
+
+@key_group.command("list")
+@with_appcontext
+def key_list():
+    """List partners' keys (never the keys themselves).
+
+    Example:
+
+    \b
+        flask --app app key list
+    """
+    with _store() as store:
+        for k in store.api_keys():
+            state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+            click.echo(f"{k['partner']:<24} {k['region'] or 'all':<7} {k['created_at']}  {state}")
+
+
+@key_group.command("revoke")
+@click.argument("partner")
+@with_appcontext
+def key_revoke(partner):
+    """Revoke every key of a partner.
+
+    Example:
+
+    \b
+        flask --app app key revoke hefei-portal
+    """
+    with _store() as store:
+        count = store.revoke_api_keys(partner, _now())
+    if not count:
+        raise click.ClickException(f"no active key for {partner}")
+    click.echo(f"Revoked {count} key(s) of {partner}")
+
+
 def _now() -> str:
     return datetime.now(TZ).isoformat(timespec="seconds")
 
@@ -349,6 +419,7 @@ COMMANDS = (
     export_command,
     stats_command,
     user_group,
+    key_group,
 )
 
 

@@ -47,7 +47,7 @@ class Cluster:
 
 class Locator:
     def __init__(
-        self, ids, lats, lons, masks, statuses, opening_hours: Sequence[str], closed_until=None
+        self, ids, lats, lons, masks, statuses, opening_hours: Sequence[str], adcodes=None
     ):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.lats = np.asarray(lats, dtype=float)
@@ -55,6 +55,9 @@ class Locator:
         self.masks = np.asarray(masks, dtype=np.int64)
         self.statuses = np.asarray(statuses, dtype=np.int8)
         self.hours = list(opening_hours)
+        self.adcodes = np.asarray(
+            list(adcodes) if adcodes is not None else [""] * len(self.ids), dtype="U6"
+        )
         self.tree = cKDTree(geo.unit_vectors(self.lats, self.lons)) if len(self.ids) else None
 
     @classmethod
@@ -62,27 +65,33 @@ class Locator:
         """From store.locator_rows(): (id, lat, lon, facilities JSON, status, hours, closed_until)."""
         import json
 
-        ids, lats, lons, masks, statuses, hours_ = [], [], [], [], [], []
-        for station_id, lat, lon, facilities, status, opening_hours, _closed_until in rows:
+        ids, lats, lons, masks, statuses, hours_, adcodes = [], [], [], [], [], [], []
+        for station_id, lat, lon, facilities, status, opening_hours, _closed_until, adcode in rows:
+            adcodes.append(adcode)
             ids.append(station_id)
             lats.append(lat)
             lons.append(lon)
             masks.append(facility_mask(json.loads(facilities)))
             statuses.append(STATUS_CODES[status])
             hours_.append(opening_hours)
-        return cls(ids, lats, lons, masks, statuses, hours_)
+        return cls(ids, lats, lons, masks, statuses, hours_, adcodes)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     # -- filters ------------------------------------------------------------------------------
 
-    def _static_ok(self, idx: np.ndarray, need: int, open_now: bool) -> np.ndarray:
-        """Filters that need no clock: visible status (open only, for open_now) and facilities."""
+    def _static_ok(
+        self, idx: np.ndarray, need: int, open_now: bool, region: str = ""
+    ) -> np.ndarray:
+        """Filters that need no clock: visible status (open only, for open_now), facilities,
+        and a region (adcode prefix) for partners' keys scoped to one."""
         status = self.statuses[idx]
         ok = (status == 1) if open_now else np.isin(status, COURIER_VISIBLE)
         if need:
             ok &= (self.masks[idx] & need) == need
+        if region:
+            ok &= np.char.startswith(self.adcodes[idx], region)
         return ok
 
     def _open_filter(self, at: datetime) -> Callable[[int], bool]:
@@ -96,8 +105,10 @@ class Locator:
 
         return is_open
 
-    def _passing(self, idx: np.ndarray, need: int, open_now: bool, is_open) -> np.ndarray:
-        idx = idx[self._static_ok(idx, need, open_now)]
+    def _passing(
+        self, idx: np.ndarray, need: int, open_now: bool, is_open, region: str = ""
+    ) -> np.ndarray:
+        idx = idx[self._static_ok(idx, need, open_now, region)]
         if open_now:
             idx = np.array([i for i in idx if is_open(int(i))], dtype=np.int64)
         return idx
@@ -114,6 +125,7 @@ class Locator:
         facilities: Sequence[str] = (),
         open_now: bool = False,
         at: datetime | None = None,
+        region: str = "",
     ) -> list[Hit]:
         """The k nearest stations that pass the filters, by exact geodesic distance.
 
@@ -129,7 +141,7 @@ class Locator:
         while True:  # widen until k candidates pass the filters (or every station was seen)
             _, idx = self.tree.query(point, n)
             idx = np.atleast_1d(idx)
-            passing = self._passing(idx[idx < total], need, open_now, is_open)
+            passing = self._passing(idx[idx < total], need, open_now, is_open, region)
             if len(passing) >= k or n >= total:
                 break
             n = min(total, n * 4)
@@ -141,7 +153,7 @@ class Locator:
         ball = np.array(
             self.tree.query_ball_point(point, geo.chord_for(bound / (1 - SLACK))), dtype=np.int64
         )
-        ball = self._passing(np.union1d(ball, passing), need, open_now, is_open)
+        ball = self._passing(np.union1d(ball, passing), need, open_now, is_open, region)
         dist, bearing = geo.distance_bearing(lat, lon, self.lats[ball], self.lons[ball])
         order = np.lexsort((self.ids[ball], dist))[:k]
         hits = [Hit(int(self.ids[ball[i]]), float(dist[i]), float(bearing[i])) for i in order]
@@ -155,7 +167,16 @@ class Locator:
     # -- map view -----------------------------------------------------------------------------
 
     def in_box(
-        self, min_lat, min_lon, max_lat, max_lon, *, facilities=(), open_now=False, at=None
+        self,
+        min_lat,
+        min_lon,
+        max_lat,
+        max_lon,
+        *,
+        facilities=(),
+        open_now=False,
+        at=None,
+        region="",
     ) -> np.ndarray:
         """Indexes (into this locator) of visible stations in a box that pass the filters."""
         box = (
@@ -165,9 +186,8 @@ class Locator:
             & (self.lons <= max_lon)
         )
         idx = np.flatnonzero(box)
-        return self._passing(
-            idx, facility_mask(facilities), open_now, self._open_filter(at) if open_now else None
-        )
+        is_open = self._open_filter(at) if open_now else None
+        return self._passing(idx, facility_mask(facilities), open_now, is_open, region)
 
     def clusters(
         self, idx: np.ndarray, min_lat, min_lon, max_lat, max_lon, cells: int = 12

@@ -133,6 +133,7 @@ def api(seeded, db_path, clock):
             "DATABASE_URL": f"sqlite:///{db_path}",
             "SECRET_KEY": "test",
             "CLOCK": clock,
+            "RATELIMIT_ENABLED": False,  # contract tests make many calls; test_partners checks limits
         }
     )
     return app.test_client()

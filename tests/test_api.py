@@ -234,7 +234,7 @@ def test_a_100_kb_query_string_is_refused_cleanly(api):
 
 
 @pytest.mark.parametrize(
-    "query", ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=10,50,5,40", "bbox=nan,1,2,3", ""]
+    "query", ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=10,50,5,40", "bbox=nan,1,2,3"]
 )
 def test_bad_bbox(api, query):
     response = api.get("/api/v1/stations?" + query)

@@ -25,6 +25,7 @@ def staff_app(seeded, db_path, clock, store):
             "DATABASE_URL": f"sqlite:///{db_path}",
             "SECRET_KEY": "staff",
             "CLOCK": clock,
+            "RATELIMIT_ENABLED": False,
         }
     )
 

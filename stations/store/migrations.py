@@ -189,3 +189,20 @@ def m003_staff(db):
     )
     # Positive check-ins are not problems to handle.
     db.execute("update checkins set status = 'resolved', status_at = created_at where kind = 'ok'")
+
+
+@migrations()
+def m004_api_keys(db):
+    db.executescript(
+        """
+        -- Partners' API keys: a higher rate limit, optionally one region. Stored as sha256.
+        create table api_keys (
+            id integer primary key,
+            partner text not null,
+            key_hash text not null unique,
+            region text not null default '',
+            created_at text not null,
+            revoked_at text
+        );
+        """
+    )

@@ -163,7 +163,7 @@ class SQLiteStore(StaffQueries):
 
     def locator_rows(self):
         """(id, lat, lon, facilities JSON, status, opening_hours, closed_until) of every station."""
-        sql = "select id, lat, lon, facilities, status, opening_hours, closed_until from stations"
+        sql = "select id, lat, lon, facilities, status, opening_hours, closed_until, adcode from stations"
         return self.db.conn.execute(sql).fetchall()
 
     def by_ids(self, ids) -> dict[int, Station]:
@@ -244,16 +244,58 @@ class SQLiteStore(StaffQueries):
                 out.setdefault(row.pop("station_id"), []).append(row)
         return out
 
-    def in_box_page(
-        self, min_lat, min_lon, max_lat, max_lon, after_id: int, limit: int
+    def public_page(
+        self,
+        *,
+        box=None,
+        region: str = "",
+        statuses=(),
+        facilities=(),
+        updated_since=None,
+        after_id: int = 0,
+        limit: int = 100,
     ) -> list[Station]:
-        """Stations in a box with id > after_id, by id: stable cursor paging."""
-        sql = """
-            select s.* from stations_rtree r join stations s on s.id = r.id
-            where r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ? and s.id > ?
-            order by s.id limit ?
-        """
-        return self._query(sql, [min_lon, max_lon, min_lat, max_lat, after_id, limit])
+        """Published stations (never planned ones) matching filters, by id after a cursor."""
+        where, params = ["s.status != 'planned'", "s.id > ?"], [after_id]
+        source = "stations s"
+        if box is not None:
+            source = "stations_rtree r join stations s on s.id = r.id"
+            where.append("r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?")
+            params += [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
+        if region:
+            where.append("s.adcode like ?")
+            params.append(region + "%")
+        if statuses:
+            where.append(f"s.status in ({','.join('?' * len(statuses))})")
+            params += list(statuses)
+        for key in facilities:  # keys are whole JSON strings in the array
+            where.append("s.facilities like ?")
+            params.append(f'%"{key}"%')
+        if updated_since:
+            where.append("s.updated_at > ?")
+            params.append(updated_since)
+        sql = f"select s.* from {source} where {' and '.join(where)} order by s.id limit ?"
+        return self._query(sql, [*params, limit])
+
+    def region_summary(self, region: str) -> dict:
+        """Counts for a region (adcode prefix): by status, by facility, freshness, newest change."""
+        like = region + "%"
+        sql = "select status, count(*) from stations where adcode like ? and status != 'planned' group by status"
+        by_status = dict(self.db.conn.execute(sql, [like]).fetchall())
+        facilities: dict[str, int] = {}
+        for (raw,) in self.db.conn.execute(
+            "select facilities from stations where adcode like ? and status = 'open'", [like]
+        ):
+            for key in json.loads(raw):
+                facilities[key] = facilities.get(key, 0) + 1
+        sql = "select max(updated_at), count(verified_at) from stations where adcode like ? and status != 'planned'"
+        newest, verified = self.db.conn.execute(sql, [like]).fetchone()
+        return {
+            "by_status": by_status,
+            "facilities": facilities,
+            "updated_at": newest,
+            "verified": verified,
+        }
 
     def summary(self) -> dict:
         """Counts for `stats` and the home page: total, by status, by city, newest change."""

@@ -113,6 +113,35 @@ class StaffQueries:
                 [now, user_id],
             ).rowcount
 
+    # -- partners' API keys -------------------------------------------------------------------
+
+    def add_api_key(self, partner: str, key_hash: str, region: str, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "insert into api_keys (partner, key_hash, region, created_at) values (?, ?, ?, ?)",
+                [partner, key_hash, region, now],
+            )
+
+    def api_key(self, key_hash: str) -> dict | None:
+        rows = list(
+            self._rows(
+                "select * from api_keys where key_hash = ? and revoked_at is null", [key_hash]
+            )
+        )
+        return rows[0] if rows else None
+
+    def api_keys(self) -> list[dict]:
+        return list(
+            self._rows(
+                "select id, partner, region, created_at, revoked_at from api_keys order by partner, id"
+            )
+        )
+
+    def revoke_api_keys(self, partner: str, now: str) -> int:
+        with self.transaction():
+            sql = "update api_keys set revoked_at = ? where partner = ? and revoked_at is null"
+            return self.db.conn.execute(sql, [now, partner]).rowcount
+
     # -- login attempts -----------------------------------------------------------------------
 
     def login_failures(self, key: str, since: str) -> int:
