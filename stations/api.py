@@ -546,3 +546,10 @@ def post_audit(station_id: int):
         },
         201,
     )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import document
+
+    return _json(document(request.host_url))

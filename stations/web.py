@@ -206,6 +206,14 @@ def station(station_id: int):
     )
 
 
+@bp.get("/api/docs")
+def api_docs():
+    """The API for people: generated from the same OpenAPI document the tests validate."""
+    from .openapi import document
+
+    return render_template("api_docs.html", doc=document(request.host_url))
+
+
 @bp.get("/s/<code>")
 def short(code: str):
     s = get_store().get_by_code(code)

@@ -261,3 +261,12 @@ def test_hostile_station_names_are_plain_json_strings(api, cli, tmp_path):
     cli("import", write_csv(tmp_path / "xss.csv", rows, header=["code", "name", "lat", "lon"]))
     body = strict_json(api.get("/api/v1/stations/nearest?lat=31.8206&lon=117.30&k=4"))
     assert sorted(f["properties"]["name"] for f in body["features"]) == sorted(names)
+
+
+def test_an_id_beyond_64_bits_is_404_not_500(api):
+    for path in (
+        "/api/v1/stations/99999999999999999999",
+        "/stations/99999999999999999999",
+        "/stations/99999999999999999999/qr.svg",
+    ):
+        assert api.get(path).status_code == 404, path

@@ -116,6 +116,8 @@ class SQLiteStore(StaffQueries):
         return self.db.execute("select count(*) from stations").fetchone()[0]
 
     def get(self, station_id: int) -> Station | None:
+        if not 0 < station_id < 2**63:  # no such row can exist; SQLite would overflow
+            return None
         found = self._query("select * from stations where id = ?", [station_id])
         return found[0] if found else None
 
