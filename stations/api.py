@@ -269,7 +269,7 @@ def stations():
         "features": _features({s.id: s for s in page}, [s.id for s in page]),
         "next_cursor": cursor,
     }
-    return _json(body, geo=True)
+    return _last_modified(_json(body, geo=True), [p.updated_at for p in page])
 
 
 def _csv(stations, cursor) -> Response:
@@ -301,7 +301,7 @@ def region_summary(adcode: str):
         "verified_share": round(summary["verified"] / total, 3) if total else None,
         "updated_at": summary["updated_at"],
     }
-    return _json(body)
+    return _last_modified(_json(body), [summary["updated_at"]])
 
 
 @bp.get("/export/stations.<fmt>")
@@ -326,7 +326,7 @@ def export(fmt: str):
     response.headers["Link"] = f'<{LICENCE_URL}>; rel="license"'
     response.headers["X-License"] = writers.LICENCE
     response.headers["Content-Disposition"] = f"attachment; filename=yizhan-stations.{fmt}"
-    return response
+    return _last_modified(response, [st.updated_at for st in stations])
 
 
 @bp.get("/map")
@@ -426,6 +426,14 @@ def _expected_version() -> int:
 def _feature_response(station, status: int = 200) -> Response:
     response = _json(_features({station.id: station}, [station.id])[0], status, geo=True)
     response.headers["ETag"] = _etag(station)
+    return _last_modified(response, [station.updated_at])
+
+
+def _last_modified(response: Response, stamps) -> Response:
+    """Last-Modified from the newest updated_at, so clients can ask If-Modified-Since."""
+    newest = max((s for s in stamps if s), default=None)
+    if newest:
+        response.last_modified = datetime.fromisoformat(newest)
     return response
 
 

@@ -89,6 +89,17 @@ def embed():
         return render_template("embed.html", map=parts, config=config, opts=opts)
 
 
+@bp.get("/builder")
+def builder():
+    """Pick region, filters, language and size on a live preview; copy the <iframe> code."""
+    chips = [
+        {"key": k, "label": FACILITIES.label(k, "zh"), "icon": ICONS[k]} for k in FACILITIES.keys()
+    ]
+    return render_template(
+        "embed_builder.html", chips=chips, base=url_for("embed.embed", _external=True)
+    )
+
+
 @bp.get("/list")
 def embed_list():
     """Plain HTML nearest list: WeChat H5 and low-end phones without JavaScript."""
@@ -122,7 +133,7 @@ def init_app(app) -> None:
 
     @app.after_request
     def frame_policy(response):
-        if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+        if request.path in (bp.url_prefix, bp.url_prefix + "/list"):
             response.headers["Content-Security-Policy"] = "frame-ancestors *"
         else:
             response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"

@@ -403,3 +403,36 @@ def test_the_courier_page_refuses_to_be_framed(browser, server, partner_site):
         or framed[0].locator("#locate").count() == 0
     )
     phone.close()
+
+
+def test_the_builders_snippet_works_on_another_site(browser, server, partner_site, tmp_path):
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
+    page.goto(server + "/embed/builder")
+    page.fill('input[name="region"]', "3401")
+    page.check('input[name="facilities"][value="toilet"]')
+    page.select_option('select[name="lang"]', "en")
+    snippet = page.input_value("#snippet")
+    assert 'allow="geolocation"' in snippet and 'loading="lazy"' in snippet and "title=" in snippet
+    assert "region=3401" in snippet and "facilities=toilet" in snippet and "lang=en" in snippet
+    page.screenshot(path=_shots_dir(tmp_path) / "embed-builder.png")
+    desk.close()
+
+    partner_site["page"] = (
+        f"<!doctype html><title>合肥市总工会</title><h1>户外劳动者驿站</h1>{snippet}"
+    )
+    phone = _partner_phone(browser, partner_site, server)
+    phone.page.goto(partner_site["base"] + "/")
+    inner = None
+    for _ in range(50):
+        inner = next((f for f in phone.page.frames if "/embed" in f.url), None)
+        if inner:
+            break
+        phone.page.wait_for_timeout(100)
+    inner.wait_for_function(
+        "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+        " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 2; })()"
+    )
+    assert inner.locator("#locate").inner_text().endswith("Nearest stations to me")
+    phone.close()

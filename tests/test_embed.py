@@ -70,3 +70,16 @@ def test_no_javascript_list(embed):
     assert 'target="_blank"' in body and "/stations/1" in body
     bad = embed.get("/embed/list?lat=nan&lon=101")
     assert bad.status_code == 400 and "lat must be a decimal number" in bad.get_data(as_text=True)
+
+
+def test_builder_offers_a_snippet_and_may_not_be_framed(embed):
+    response = embed.get("/embed/builder")
+    assert response.status_code == 200 and response.headers["X-Frame-Options"] == "DENY"
+    body = response.get_data(as_text=True)
+    assert (
+        'id="snippet"' in body and "/static/builder.js" in body and "http://localhost/embed" in body
+    )
+    assert (
+        embed.get("/embed/list?lat=36.6&lon=101.7").headers["Content-Security-Policy"]
+        == "frame-ancestors *"
+    )

@@ -179,6 +179,13 @@ def test_etags_and_304(partner_app):
     assert (
         c.get(f"/api/v1/stations/nearest?{XINING}").headers["Cache-Control"] == "public, max-age=30"
     )
+    for path in (
+        "/api/v1/stations/1",
+        "/api/v1/stations?region=63",
+        "/api/v1/export/stations.geojson",
+    ):
+        modified = c.get(path).headers["Last-Modified"]
+        assert c.get(path, headers={"If-Modified-Since": modified}).status_code == 304, path
     assert (
         c.get("/api/v1/export/stations.geojson").headers["Cache-Control"] == "public, max-age=3600"
     )
