@@ -6,7 +6,6 @@ the core; these views only parse forms and render results.
 
 import io
 import tempfile
-from datetime import date
 from pathlib import Path
 
 from flask import (
@@ -22,11 +21,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from . import editing, hours, importer, maps, present, standards
+from . import compliance, editing, hours, importer, maps, present, standards
 from .accounts import AccessDenied, require_read
 from .auth import forbid, staff, staff_required
 from .model import Invalid
-from .storage import get_store, now
+from .storage import FALLBACK_CENTRE, get_store, map_centre, now
 from .vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -111,7 +110,7 @@ def new_station():
             errors = {e.field: e.message for e in exc.errors}
         except AccessDenied as exc:
             forbid(str(exc))
-    centre = current_app.config.get("MAP_CENTER") or get_store().centre() or (34.7466, 113.6253)
+    centre = map_centre()
     parts, datum = _map_parts(centre)
     return render_template(
         "admin/edit.html", s=None, data=data, errors=errors, map=parts, datum=datum, **_vocab()
@@ -215,56 +214,6 @@ def import_file():
 # -- dashboard --------------------------------------------------------------------------------
 
 
-def district_table(store, user, moment) -> list[dict]:
-    from . import audits
-
-    today = moment.date()
-    interval = audit_interval()
-    stations = store.stations_in_region(user.region, limit=10_000_000)
-    ids = [s.id for s in stations]
-    latest = store.latest_audits(ids)
-    reports = store.reports(user.region, ("new", "acknowledged"))
-    expired = store.expired_items(ids, today.isoformat())
-    open_by_station: dict[int, int] = {}
-    for r in reports:
-        open_by_station[r["station_id"]] = open_by_station.get(r["station_id"], 0) + 1
-    rows: dict[str, dict] = {}
-    for s in stations:
-        row = rows.setdefault(
-            s.adcode,
-            {
-                "adcode": s.adcode,
-                "district": f"{s.city}{s.district}" if s.city != s.district else s.district,
-                "stations": 0,
-                "audited": 0,
-                "compliant": 0,
-                "due": 0,
-                "open_reports": 0,
-                "overdue_reports": 0,
-                "expired": 0,
-            },
-        )
-        row["stations"] += 1
-        audit = latest.get(s.id)
-        recent = audit and date.fromisoformat(audit["visited_on"]) + interval > today
-        row["audited"] += bool(recent)
-        row["compliant"] += bool(recent and audit["passed"])
-        row["due"] += audits.is_due(
-            audit["visited_on"] if audit else None, open_by_station.get(s.id, 0), today, interval
-        )
-        row["expired"] += s.id in expired
-    for r in reports:
-        row = rows.get(r["adcode"])
-        if row:
-            row["open_reports"] += 1
-            row["overdue_reports"] += audits.overdue(r, moment)
-    out = sorted(rows.values(), key=lambda r: r["adcode"])
-    for row in out:
-        row["audited_share"] = row["audited"] / row["stations"] if row["stations"] else 0
-        row["compliance"] = row["compliant"] / row["audited"] if row["audited"] else None
-    return out
-
-
 DISTRICT_COLUMNS = [
     ("adcode", "行政区划代码"),
     ("district", "区县"),
@@ -281,7 +230,7 @@ DISTRICT_COLUMNS = [
 @bp.get("/")
 def dashboard():
     store, user, moment = get_store(), staff(), now()
-    table = district_table(store, user, moment)
+    table = compliance.district_table(store, user.region, moment, audit_interval())
     stations = store.stations_in_region(user.region, limit=10_000_000)
     latest = store.latest_audits([s.id for s in stations])
     failing = [
@@ -292,7 +241,7 @@ def dashboard():
     centre = (
         (sum(s.lat for s in stations) / len(stations), sum(s.lon for s in stations) / len(stations))
         if stations
-        else (34.7466, 113.6253)
+        else FALLBACK_CENTRE
     )
     parts, datum = _map_parts(centre)
     return render_template(
@@ -315,7 +264,7 @@ def export(what: str, fmt: str):
         headers = [zh for _, zh in DISTRICT_COLUMNS]
         rows = [
             [row[k] if row[k] is not None else "" for k, _ in DISTRICT_COLUMNS]
-            for row in district_table(store, user, now())
+            for row in compliance.district_table(store, user.region, now(), audit_interval())
         ]
     elif what == "audits":
         headers = [

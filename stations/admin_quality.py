@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from . import audits, standards
+from . import audits, compliance, standards
 from .accounts import AccessDenied, require_read, require_write
 from .admin import _station, audit_interval, bp
 from .auth import forbid, staff
@@ -130,19 +130,5 @@ def move_report(report_id: int):
 
 @bp.get("/due")
 def due():
-    store, user, today = get_store(), staff(), now().date()
-    stations = store.stations_in_region(user.region, limit=10_000_000)
-    latest = store.latest_audits([s.id for s in stations])
-    open_reports: dict[int, int] = {}
-    for r in store.reports(user.region, ("new", "acknowledged")):
-        open_reports[r["station_id"]] = open_reports.get(r["station_id"], 0) + 1
-    rows = []
-    for s in stations:
-        if s.status in ("planned", "closed"):
-            continue
-        last = latest.get(s.id)
-        if audits.is_due(
-            last["visited_on"] if last else None, open_reports.get(s.id, 0), today, audit_interval()
-        ):
-            rows.append({"s": s, "last": last, "reports": open_reports.get(s.id, 0)})
+    rows = compliance.due_stations(get_store(), staff().region, now().date(), audit_interval())
     return render_template("admin/due.html", rows=rows)

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import force_locale
 
 from . import datum, maps, params, present, regions
-from .storage import get_locator, get_store, now
+from .storage import get_locator, get_store, map_centre, now
 from .vocab import FACILITIES
 from .web import ICONS, map_strings
 
@@ -67,7 +67,7 @@ def embed():
     opts = options(request.args)
     cfg = current_app.config
     tiles = maps.PRESETS[opts["tiles"]] if opts["tiles"] else maps.configured_tiles(cfg)
-    centre = opts["centre"] or cfg.get("MAP_CENTER") or get_store().centre() or (34.7466, 113.6253)
+    centre = opts["centre"] or map_centre()
     leaflet = (
         url_for("web.vendor", filename="leaflet.js"),
         url_for("web.vendor", filename="leaflet.css"),

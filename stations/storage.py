@@ -45,6 +45,14 @@ def get_locator() -> Locator:
         return locator
 
 
+FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry
+
+
+def map_centre() -> tuple[float, float]:
+    """Where a map opens: MAP_CENTER, else the city with the most stations, else Zhengzhou."""
+    return current_app.config.get("MAP_CENTER") or get_store().centre() or FALLBACK_CENTRE
+
+
 def now() -> datetime:
     """The current time in China; tests pin it with the CLOCK setting."""
     clock = current_app.config.get("CLOCK")

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from . import checkins, hours, maps, navigation, present, standards
 from .checkins import CheckinRefused
-from .storage import get_store, now
+from .storage import get_store, map_centre, now
 from .store import StoreBusy
 from .vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
@@ -114,8 +114,7 @@ def map_strings() -> dict:
 @bp.get("/")
 def courier():
     store = get_store()
-    # Where the map opens: MAP_CENTER, else the city with the most stations, else Zhengzhou.
-    centre = current_app.config.get("MAP_CENTER") or store.centre() or (34.7466, 113.6253)
+    centre = map_centre()
     tiles = _tiles()
     leaflet = (
         url_for("web.vendor", filename="leaflet.js"),
