@@ -15,7 +15,11 @@ from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from stations import admin, api, assets, auth, cli, embed, i18n, partners, storage, web
+from stations import cli
+from stations.web import admin, api, assets, auth, embed, i18n, pages
+from stations.web import context as storage
+from stations.web import public as web
+from stations.web.api import partners
 
 
 def _secret_key(instance_path: str) -> str:
@@ -89,12 +93,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)  # the API takes no cookies, so a forged cross-site request gains nothing
     Compress(app)
     assets.init_app(app)
+    pages.init_app(app)
+    pages.init_app(app)
     app.register_blueprint(web.bp)
     auth.init_app(app)
     app.register_blueprint(admin.bp)
     embed.init_app(app)
     partners.init_limits(app, api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.docs_bp)
     api.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]

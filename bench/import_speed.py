@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlite_utils  # noqa: E402
 
-from stations import importer  # noqa: E402
+from stations.core import importer  # noqa: E402
 from stations.store import open_store  # noqa: E402
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stations import geo  # noqa: E402
-from stations.locator import Locator  # noqa: E402
+from stations.core import geo  # noqa: E402
+from stations.core.locator import Locator  # noqa: E402
 from stations.store import open_store  # noqa: E402
 
 import synthetic  # noqa: E402

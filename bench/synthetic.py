@@ -12,9 +12,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stations import regions  # noqa: E402
-from stations.model import Station  # noqa: E402
-from stations.vocab import FACILITIES  # noqa: E402
+from stations.core import regions  # noqa: E402
+from stations.core.model import Station  # noqa: E402
+from stations.core.vocab import FACILITIES  # noqa: E402
 
 HOURS = ["24/7", "Mo-Fr 08:00-18:00; PH off", "Mo-Su 07:00-21:00", "Mo-Su 22:00-06:00"]
 DEMO_CITIES = [(36.620, 101.775), (31.835, 117.255), (36.105, 120.420), (34.770, 113.660)]

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import shapely  # noqa: E402
 
-from stations import datum, regions  # noqa: E402
+from stations.core import datum, regions  # noqa: E402
 
 OUT = ROOT / "seeds" / "demo_stations.geojson"
 VERIFIED_BY = date(2026, 11, 1)

@@ -13,10 +13,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import accounts, importer, readers, standards, writers
-from .hours import TZ
-from .store import StoreError, open_store
-from .vocab import DATUMS
+from stations.core import accounts, importer, readers, standards, writers
+from stations.core.hours import TZ
+from stations.core.vocab import DATUMS
+from stations.store import StoreError, open_store
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
 

@@ -113,7 +113,7 @@ FRIDAY_10 = (2026, 11, 20, 10, 0)
 def clock():
     from datetime import datetime
 
-    from stations.hours import TZ
+    from stations.core.hours import TZ
 
     moment = {"now": datetime(*FRIDAY_10, tzinfo=TZ)}
 

@@ -12,7 +12,7 @@ USERS = {  # name: (role, region)
 
 
 def make_users(store, now="2026-11-20T09:00:00+08:00"):
-    from stations.accounts import hash_password
+    from stations.core.accounts import hash_password
 
     for name, (role, region) in USERS.items():
         store.create_user(name, hash_password(PASSWORD), role, region, now)
@@ -32,7 +32,7 @@ def sign_in(client, name, password=PASSWORD, next_=""):
 
 
 def token_for(store, name) -> str:
-    from stations.accounts import new_token
+    from stations.core.accounts import new_token
 
     user = store.user_login(name)[0]
     token, digest = new_token()

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pyproj import Geod
 
-from stations import datum
+from stations.core import datum
 
 from conftest import write_csv
 

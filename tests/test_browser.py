@@ -250,7 +250,7 @@ def test_station_page_and_checkin(phone, tmp_path):
 
 def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
     """On Amap-style GCJ-02 tiles a station must be drawn where Amap shows that place."""
-    from stations import datum
+    from stations.core import datum
 
     app = create_app(
         {
@@ -291,7 +291,7 @@ def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
 def test_staff_sign_in_audit_and_public_badge(browser, server, tmp_path):
     from staff_helpers import PASSWORD
 
-    from stations.accounts import hash_password
+    from stations.core.accounts import hash_password
     from stations.store import open_store
 
     db = tmp_path / "live.db"  # the server fixture's database

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from stations import datum
+from stations.core import datum
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "data" / "coord_vectors_dev.csv"
 GEOD = Geod(ellps="WGS84")

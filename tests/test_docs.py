@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from stations.cli import COMMANDS
-from stations.vocab import FACILITIES
+from stations.core.vocab import FACILITIES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stations import hours
+from stations.core import hours
 
 
 def at(text):

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from stations import importer
+from stations.core import importer
 from stations.store import StoreFull
 
 from conftest import HEADER, SAMPLE, snapshot, write_csv
@@ -336,7 +336,7 @@ def test_not_a_zip_is_refused(cli, tmp_path, seeded):
 
 
 def test_too_many_rows_without_dimension_are_caught_while_streaming(tmp_path):
-    from stations import readers
+    from stations.core import readers
 
     path = write_xlsx(
         tmp_path / "many.xlsx",
@@ -426,8 +426,8 @@ def test_modules_open_no_database_when_imported(tmp_path):
         "import sqlite3\n"
         "def refuse(*a, **k): raise SystemExit('a database was opened at import time')\n"
         "sqlite3.connect = refuse\n"
-        "import app, stations.cli, stations.web, stations.importer, stations.readers, stations.writers\n"
-        "import stations.store.sqlite, stations.regions, stations.hours, stations.storage\n"
+        "import app, stations.cli, stations.web.public, stations.core.importer, stations.core.readers, stations.core.writers\n"
+        "import stations.store.sqlite.store, stations.core.regions, stations.core.hours, stations.web.context\n"
         "print('clean')\n"
     )
     out = subprocess.run(

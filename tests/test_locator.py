@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from stations.hours import TZ
-from stations.locator import STATUS_CODES, Locator, facility_mask
-from stations.vocab import FACILITIES
+from stations.core.hours import TZ
+from stations.core.locator import STATUS_CODES, Locator, facility_mask
+from stations.core.vocab import FACILITIES
 
 GEOD = Geod(ellps="WGS84")
 N = 2000

@@ -1,6 +1,6 @@
 import pytest
 
-from stations.model import Invalid, validate
+from stations.core.model import Invalid, validate
 
 BASE = {"code": "XN-0001", "name": "城中区工会驿站", "lat": "36.6171", "lon": "101.7782"}
 

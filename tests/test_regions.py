@@ -1,4 +1,4 @@
-from stations import regions
+from stations.core import regions
 
 
 def test_locates_a_point_in_its_district():

@@ -88,7 +88,7 @@ def edit_form(client, station_id, **changes):
 
 
 def test_passwords_are_argon2id_and_kept_exactly(store):
-    from stations.accounts import hash_password, verify_password
+    from stations.core.accounts import hash_password, verify_password
 
     odd = "  пароль 密码 🔑 with spaces  "
     stored = hash_password(odd)
@@ -235,12 +235,12 @@ def test_next_goes_to_local_paths_only(anon, target, lands):
 
 
 def test_login_limit_runs_before_the_password_hash(anon, monkeypatch):
-    import stations.auth
+    import stations.web.auth
 
     calls = []
-    real = stations.auth.verify_password
+    real = stations.web.auth.verify_password
     monkeypatch.setattr(
-        stations.auth, "verify_password", lambda h, p: calls.append(1) or real(h, p)
+        stations.web.auth, "verify_password", lambda h, p: calls.append(1) or real(h, p)
     )
     for _ in range(5):
         assert sign_in(anon, "xn-auditor", "wrong wrong wrong").status_code == 401
@@ -414,7 +414,7 @@ def test_edit_with_history(xn, store):
 
 
 def test_coordinates_in_another_datum(xn, store):
-    from stations import datum
+    from stations.core import datum
 
     g_lat, g_lon = datum.from_wgs84(36.6200, 101.7800, "gcj02")
     xn.post(
@@ -620,7 +620,7 @@ def all_pass(profile):
 def test_scoring_for_each_profile(key, store, seeded):
     from dataclasses import replace
 
-    from stations import audits, standards
+    from stations.core import audits, standards
 
     profile = standards.profiles()[key]
     station = replace(store.get(XN), verified_at="2026-11-01T00:00:00+08:00")
@@ -639,7 +639,7 @@ def test_scoring_for_each_profile(key, store, seeded):
 
 
 def test_the_online_map_item_comes_from_the_registry(store, seeded):
-    from stations import audits, standards
+    from stations.core import audits, standards
 
     profile = standards.profiles()["liuyou_a"]
     unverified = store.get(XN)  # never verified: not yet on the map
@@ -650,7 +650,7 @@ def test_the_online_map_item_comes_from_the_registry(store, seeded):
 
 
 def test_a_failed_item_needs_a_note(store, seeded):
-    from stations import audits, standards
+    from stations.core import audits, standards
 
     profile = standards.profiles()["siyou"]
     with pytest.raises(audits.AuditInvalid, match="say what is wrong"):
@@ -668,7 +668,7 @@ def jpeg_with_gps() -> bytes:
 
 
 def audit_post(xn, station_id, profile_key="siyou", photo=None, **extra):
-    from stations import standards
+    from stations.core import standards
 
     profile = standards.profiles()[profile_key]
     data = {
@@ -746,7 +746,7 @@ def test_region_default_profile(store, xn):
 
 
 def test_audit_through_the_api(api_as_xn, store):
-    from stations import standards
+    from stations.core import standards
 
     c = api_as_xn
     items = {i.key: {"result": "pass"} for i in standards.profiles()["siyou"].items}
@@ -780,8 +780,8 @@ def test_audit_through_the_api(api_as_xn, store):
 def test_report_loop_overdue_at_72_hours_and_resolution_clears_the_warning(xn, store, anon, clock):
     from datetime import datetime
 
-    from stations import audits
-    from stations.hours import TZ
+    from stations.core import audits
+    from stations.core.hours import TZ
 
     store.add_checkin(XN, "locked", None, "c1", "2026-11-20T10:00:00+08:00", False)
     report = store.reports("6301", ("new",))[0]

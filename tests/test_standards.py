@@ -1,6 +1,6 @@
 import pytest
 
-from stations import standards
+from stations.core import standards
 
 
 def test_all_profiles_load_bilingual():

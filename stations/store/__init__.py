@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from ..model import Station
+from stations.core.model import Station
 
 
 class StoreError(RuntimeError):
@@ -53,7 +53,7 @@ def open_store(url: str, busy_timeout_ms: int | None = None) -> Store:
     busy_timeout_ms: how long a write waits for another writer before StoreBusy.
     """
     if url.startswith("sqlite:///"):
-        from .sqlite import BUSY_TIMEOUT_MS, SQLiteStore
+        from stations.store.sqlite.store import BUSY_TIMEOUT_MS, SQLiteStore
 
         return SQLiteStore(url.removeprefix("sqlite:///"), busy_timeout_ms or BUSY_TIMEOUT_MS)
     if url.startswith(("postgresql:", "postgres:", "postgis:")):

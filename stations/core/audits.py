@@ -1,0 +1,146 @@
+"""Audits against a standard profile: prefill, scoring, due dates (pure)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from stations.core.model import Station, parse_date
+from stations.core.standards import Profile
+
+RESULTS = ("pass", "fail", "na")
+VISIT_KINDS = ("scheduled", "unannounced")
+DUE_AFTER = timedelta(days=180)
+DUE_AFTER_REPORTS = 3  # this many open problem reports make a station due at once
+
+
+class AuditInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass(frozen=True)
+class Answer:
+    item: str
+    result: str
+    note: str = ""
+    valid_until: str | None = None
+    photo: str | None = None
+
+
+def on_the_map(station: Station) -> bool:
+    """The 有地图可查 item: published (not planned or closed) with verified coordinates."""
+    return station.status in ("open", "temporarily_closed") and bool(station.verified_at)
+
+
+def prefill(profile: Profile, station: Station) -> dict[str, str]:
+    """Suggested results: the map item from the registry, equipment from listed facilities."""
+    out = {}
+    for item in profile.items:
+        if item.from_registry:
+            out[item.key] = "pass" if on_the_map(station) else "fail"
+        elif item.facility:
+            out[item.key] = "pass" if item.facility in station.facilities else "fail"
+    return out
+
+
+def parse_answers(profile: Profile, station: Station, form: dict) -> list[Answer]:
+    """Answers for every item of the profile from form fields result_<item>, note_<item>,
+    valid_until_<item>; the registry item is always set from the registry."""
+    errors, answers = {}, []
+    registry = prefill(profile, station)
+    for item in profile.items:
+        result = registry[item.key] if item.from_registry else form.get(f"result_{item.key}", "")
+        if result not in RESULTS:
+            errors[item.key] = "choose pass, fail or not applicable"
+            continue
+        note = str(form.get(f"note_{item.key}", "")).strip()[:500]
+        valid_until = None
+        raw_date = str(form.get(f"valid_until_{item.key}", "")).strip()
+        if raw_date:
+            try:
+                valid_until = parse_date(raw_date).isoformat()
+            except ValueError as exc:
+                errors[item.key] = str(exc)
+                continue
+        if result == "fail" and not note and not item.from_registry:
+            errors[item.key] = "say what is wrong"
+            continue
+        answers.append(Answer(item.key, result, note, valid_until))
+    if errors:
+        raise AuditInvalid(errors)
+    return answers
+
+
+def score(profile: Profile, answers: list[Answer]) -> tuple[float, bool]:
+    """(share of applicable items passed, passed by the profile's rule)."""
+    applicable = [a for a in answers if a.result != "na"]
+    if not applicable:
+        return 0.0, False
+    passed = sum(a.result == "pass" for a in applicable)
+    share = passed / len(applicable)
+    if profile.pass_rule == "all":
+        return share, passed == len(applicable) and len(answers) == len(profile.items)
+    raise ValueError(f"unknown pass rule {profile.pass_rule}")
+
+
+def is_due(
+    last_audit_on: str | None, open_reports: int, today: date, interval: timedelta = DUE_AFTER
+) -> bool:
+    """Due for audit: never audited, audited longer than interval ago, or with many open reports."""
+    if open_reports >= DUE_AFTER_REPORTS or last_audit_on is None:
+        return True
+    return date.fromisoformat(last_audit_on) + interval <= today
+
+
+def overdue(report: dict, now: datetime, limit: timedelta = timedelta(hours=72)) -> bool:
+    """A report not moved on (new, or acknowledged but unresolved) within 72 hours."""
+    if report["status"] not in ("new", "acknowledged"):
+        return False
+    since = datetime.fromisoformat(report["status_at"] or report["created_at"])
+    return now - since >= limit
+
+
+def record(
+    store,
+    user,
+    station: Station,
+    profile: Profile,
+    answers: list[Answer],
+    visited_on: date,
+    visit_kind: str,
+    photos: dict[str, str],
+    now: datetime,
+) -> tuple[int, float, bool]:
+    """Check and store an audit (web form and API alike): (audit id, score, passed)."""
+    from stations.core.accounts import require_write
+
+    require_write(user, station.adcode)
+    if visit_kind not in VISIT_KINDS:
+        raise AuditInvalid({"visit_kind": "choose scheduled or unannounced"})
+    if visited_on > now.date():
+        raise AuditInvalid({"visited_on": "is in the future"})
+    share, passed = score(profile, answers)
+    with store.transaction():
+        audit_id = store.add_audit(
+            {
+                "station_id": station.id,
+                "user_id": user.id,
+                "profile": profile.key,
+                "visited_on": visited_on.isoformat(),
+                "visit_kind": visit_kind,
+                "score": share,
+                "passed": int(passed),
+                "created_at": now.isoformat(timespec="seconds"),
+            },
+            [
+                {
+                    "item": a.item,
+                    "result": a.result,
+                    "note": a.note,
+                    "valid_until": a.valid_until,
+                    "photo": photos.get(a.item),
+                }
+                for a in answers
+            ],
+        )
+    return audit_id, share, passed

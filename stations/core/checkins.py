@@ -1,0 +1,73 @@
+"""One-tap check-ins from workers: what they may say, who said it, and how often (pure).
+
+No login and no raw IP: a client is a keyed hash of its address and browser, good enough to
+rate-limit and to count distinct reporters, useless for finding a person.
+"""
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from stations.core.vocab import FACILITIES, Term, Vocabulary
+
+KINDS = Vocabulary(
+    "kind",
+    (
+        Term("ok", "我在这里休息了，一切正常", "I rested here, all fine"),
+        Term("locked", "门锁着 / 没开", "Locked / not open"),
+        Term("not_found", "找不到", "Could not find it"),
+        Term("broken", "设施坏了", "Something is broken"),
+        Term("expired_medicine", "药品过期", "Medicines expired"),
+    ),
+)
+POSITIVE = ("ok",)
+PER_STATION_WINDOW = timedelta(minutes=30)  # one check-in per client and station in this window
+PER_CLIENT_LIMIT = (20, timedelta(hours=1))  # and at most this many anywhere
+WARNING_WINDOW = timedelta(days=30)  # unresolved reports older than this no longer warn
+
+
+class CheckinRefused(ValueError):
+    def __init__(self, message: str, retry_after: int | None = None, field: str | None = None):
+        self.retry_after = retry_after
+        self.field = field
+        super().__init__(message)
+
+
+def client_hash(secret: str, address: str, user_agent: str) -> str:
+    key = hashlib.sha256(("checkin-client|" + secret).encode()).digest()
+    return hmac.new(key, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def parse(kind: str, facility: str | None) -> tuple[str, str | None]:
+    """The check-in kind and (for 'broken') the facility; CheckinRefused when unusable."""
+    key = KINDS.parse(kind or "")
+    if key is None:
+        raise CheckinRefused(f"kind must be one of {', '.join(KINDS.keys())}", field="kind")
+    if key != "broken":
+        return key, None
+    fac = FACILITIES.parse(facility or "") if facility else None
+    if facility and fac is None:
+        raise CheckinRefused(f"unknown facility {facility[:30]!r}", field="facility")
+    return key, fac
+
+
+def check_rate(store, client: str, station_id: int, now: datetime) -> None:
+    """Refuse a check-in that comes too soon after the client's last ones."""
+    if store.checkins_since(
+        client, (now - PER_STATION_WINDOW).isoformat(timespec="seconds"), station_id
+    ):
+        raise CheckinRefused(
+            "you reported on this station a moment ago; thank you",
+            int(PER_STATION_WINDOW.total_seconds()),
+        )
+    limit, window = PER_CLIENT_LIMIT
+    if store.checkins_since(client, (now - window).isoformat(timespec="seconds")) >= limit:
+        raise CheckinRefused(
+            "too many reports from this device; try again later", int(window.total_seconds())
+        )
+
+
+def warnings_for(store, station_ids, now: datetime) -> dict[int, list[dict]]:
+    """Open problem reports per station, for workers to see before they go."""
+    since = (now - WARNING_WINDOW).isoformat(timespec="seconds")
+    return store.open_reports(station_ids, since)

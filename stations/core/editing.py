@@ -1,0 +1,115 @@
+"""Staff changes to stations: one path for the web form, the API and anything else.
+
+Each change runs in one BEGIN IMMEDIATE transaction: read, check region scope, check the
+version the editor saw (optimistic concurrency), validate, write, append to the history. A
+plain read-then-write without this lost most updates under concurrency in a probe.
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from stations.core.accounts import User, require_write
+from stations.core.model import FieldError, Invalid, Station, diff, validate
+
+# Fields a person may set. Anything else in a body (id, version, verified, is_admin, …) is refused.
+EDITABLE = (
+    "name",
+    "address",
+    "adcode",
+    "host_type",
+    "brand",
+    "lat",
+    "lon",
+    "crs",
+    "opening_hours",
+    "facilities",
+    "entry_method",
+    "status",
+    "closed_until",
+    "manager_name",
+    "manager_phone",
+)
+CREATE_ONLY = ("code",)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(Exception):
+    """The station changed since the editor loaded it: who changed it and when."""
+
+    def __init__(self, current: Station, last_change: dict | None):
+        self.current = current
+        self.last_change = last_change
+        who = last_change["actor"] if last_change else "someone"
+        when = last_change["at"] if last_change else current.updated_at
+        super().__init__(
+            f"changed by {who} at {when}; review the current version and apply your change again"
+        )
+
+
+def allowed(data: dict, creating: bool = False) -> dict:
+    """data reduced to editable fields; Invalid if it holds any other."""
+    fields = EDITABLE + (CREATE_ONLY if creating else ())
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        raise Invalid([FieldError(k, "cannot be set here") for k in unknown])
+    return dict(data)
+
+
+def _stamp(now: datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+def _record(station: Station) -> dict:
+    record = station.content()
+    record["crs"] = "wgs84"
+    return record
+
+
+def create(store, user: User, data: dict, now: datetime) -> Station:
+    data = allowed(data, creating=True)
+    station = validate(data, now=now)
+    require_write(user, station.adcode)
+    with store.transaction():
+        if store.get_by_code(station.code):
+            raise Invalid(
+                [FieldError("code", f"{station.code} is already used by another station")]
+            )
+        station_id = store.insert_station(station, _stamp(now))
+        store.add_change(station_id, user, _stamp(now), "create", None, station.content())
+    return store.get(station_id)
+
+
+def update(
+    store, user: User, station_id: int, data: dict, expected_version: int, now: datetime
+) -> Station:
+    """Apply changes to a station last seen at expected_version."""
+    data = allowed(data)
+    with store.transaction():
+        current = store.get(station_id)
+        if current is None:
+            raise NotFound(f"no station {station_id}")
+        require_write(user, current.adcode)
+        if current.version != expected_version:
+            raise Conflict(current, store.last_change(station_id))
+        record = {**_record(current), **data}
+        if "lat" in data or "lon" in data:
+            record.setdefault("crs", "wgs84") if "crs" in data else record.update(crs="wgs84")
+            if "adcode" not in data:
+                record.pop("adcode")  # a moved station takes the district of its new place
+        new = validate(record, now=now)
+        require_write(user, new.adcode)  # no moving a station out of one's own region
+        new = replace(new, id=current.id, created_at=current.created_at, version=current.version)
+        before, after = diff(current, new)
+        if not after:
+            return current
+        if not store.update_station(new, expected_version, _stamp(now)):
+            raise Conflict(store.get(station_id), store.last_change(station_id))
+        store.add_change(station_id, user, _stamp(now), "update", before, after)
+    return store.get(station_id)
+
+
+def close(store, user: User, station_id: int, expected_version: int, now: datetime) -> Station:
+    return update(store, user, station_id, {"status": "closed"}, expected_version, now)

@@ -1,0 +1,331 @@
+"""SQL for staff: users, sessions, tokens, login attempts, history, audits, reports.
+
+A mixin of SQLiteStore (it relies on self.db, self._rows, self._query and self.transaction).
+"""
+
+import json
+
+from stations.core.accounts import User
+from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
+
+
+def _user(row) -> User:
+    return User(row["id"], row["name"], row["role"], row["region"], row["disabled_at"])
+
+
+class StaffQueries:
+    # -- users --------------------------------------------------------------------------------
+
+    def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
+        with self.transaction():
+            cursor = self.db.conn.execute(
+                "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
+                [name, password_hash, role, region, now],
+            )
+            return cursor.lastrowid
+
+    def user_login(self, name: str) -> tuple[User, str] | None:
+        rows = list(self._rows("select * from users where name = ?", [name]))
+        return (_user(rows[0]), rows[0]["password_hash"]) if rows else None
+
+    def user(self, user_id: int) -> User | None:
+        rows = list(self._rows("select * from users where id = ?", [user_id]))
+        return _user(rows[0]) if rows else None
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self._rows("select * from users order by region, name")]
+
+    def disable_user(self, name: str, now: str) -> bool:
+        """Disable a user and end every session and token of theirs at once."""
+        with self.transaction():
+            cursor = self.db.conn.execute(
+                "update users set disabled_at = ? where name = ? and disabled_at is null",
+                [now, name],
+            )
+            self.db.conn.execute(
+                "update staff_sessions set ended_at = ? where ended_at is null and user_id = (select id from users where name = ?)",
+                [now, name],
+            )
+            self.db.conn.execute(
+                "update api_tokens set revoked_at = ? where revoked_at is null and user_id = (select id from users where name = ?)",
+                [now, name],
+            )
+            return cursor.rowcount == 1
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def create_session(self, session_id: str, user_id: int, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "insert into staff_sessions (id, user_id, created_at, last_seen) values (?, ?, ?, ?)",
+                [session_id, user_id, now, now],
+            )
+
+    def session(self, session_id: str) -> dict | None:
+        sql = """
+            select u.*, s.created_at as session_created, s.last_seen, s.ended_at
+            from staff_sessions s join users u on u.id = s.user_id where s.id = ?
+        """
+        rows = list(self._rows(sql, [session_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "user": _user(row),
+            "created_at": row["session_created"],  # not the user's created_at
+            "last_seen": row["last_seen"],
+            "ended_at": row["ended_at"],
+        }
+
+    def touch_session(self, session_id: str, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "update staff_sessions set last_seen = ? where id = ?", [now, session_id]
+            )
+
+    def end_session(self, session_id: str, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "update staff_sessions set ended_at = ? where id = ? and ended_at is null",
+                [now, session_id],
+            )
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def add_token(self, user_id: int, token_hash: str, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "insert into api_tokens (user_id, token_hash, created_at) values (?, ?, ?)",
+                [user_id, token_hash, now],
+            )
+
+    def token_user(self, token_hash: str) -> User | None:
+        sql = """
+            select u.* from api_tokens t join users u on u.id = t.user_id
+            where t.token_hash = ? and t.revoked_at is null and u.disabled_at is null
+        """
+        rows = list(self._rows(sql, [token_hash]))
+        return _user(rows[0]) if rows else None
+
+    def revoke_tokens(self, user_id: int, now: str) -> int:
+        with self.transaction():
+            return self.db.conn.execute(
+                "update api_tokens set revoked_at = ? where user_id = ? and revoked_at is null",
+                [now, user_id],
+            ).rowcount
+
+    # -- partners' API keys -------------------------------------------------------------------
+
+    def add_api_key(self, partner: str, key_hash: str, region: str, now: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "insert into api_keys (partner, key_hash, region, created_at) values (?, ?, ?, ?)",
+                [partner, key_hash, region, now],
+            )
+
+    def api_key(self, key_hash: str) -> dict | None:
+        rows = list(
+            self._rows(
+                "select * from api_keys where key_hash = ? and revoked_at is null", [key_hash]
+            )
+        )
+        return rows[0] if rows else None
+
+    def api_keys(self) -> list[dict]:
+        return list(
+            self._rows(
+                "select id, partner, region, created_at, revoked_at from api_keys order by partner, id"
+            )
+        )
+
+    def revoke_api_keys(self, partner: str, now: str) -> int:
+        with self.transaction():
+            sql = "update api_keys set revoked_at = ? where partner = ? and revoked_at is null"
+            return self.db.conn.execute(sql, [now, partner]).rowcount
+
+    # -- login attempts -----------------------------------------------------------------------
+
+    def login_failures(self, key: str, since: str) -> int:
+        return self.db.conn.execute(
+            "select count(*) from login_attempts where key = ? and at >= ?", [key, since]
+        ).fetchone()[0]
+
+    def add_login_failure(self, keys: list[str], now: str) -> None:
+        with self.transaction():
+            self.db.conn.executemany(
+                "insert into login_attempts (key, at) values (?, ?)", [(k, now) for k in keys]
+            )
+
+    # -- station edits and their history ------------------------------------------------------
+
+    def insert_station(self, station, now: str) -> int:
+        columns = INSERT_COLUMNS
+        row = station_row(station)
+        row.update(created_at=now, updated_at=now, version=1)
+        sql = (
+            f"insert into stations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+        )
+        return self.db.conn.execute(sql, [row[c] for c in columns]).lastrowid
+
+    def update_station(self, station, expected_version: int, now: str) -> bool:
+        """Write station over the row with its id if that row is still at expected_version."""
+        row = station_row(station)
+        station_id = row.pop("id")
+        for key in ("created_at", "version"):
+            row.pop(key)
+        row["updated_at"] = now
+        sets = ", ".join(f"{k} = :{k}" for k in row)
+        cursor = self.db.conn.execute(
+            f"update stations set {sets}, version = version + 1 where id = :id and version = :expected",
+            {**row, "id": station_id, "expected": expected_version},
+        )
+        return cursor.rowcount == 1
+
+    def add_change(
+        self,
+        station_id: int,
+        user: User | None,
+        at: str,
+        action: str,
+        before: dict | None,
+        after: dict | None,
+    ) -> None:
+        self.db.conn.execute(
+            "insert into station_changes (station_id, user_id, actor, at, action, before, after) values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                station_id,
+                user.id if user else None,
+                user.name if user else "command line",
+                at,
+                action,
+                json.dumps(before, ensure_ascii=False) if before is not None else None,
+                json.dumps(after, ensure_ascii=False) if after is not None else None,
+            ],
+        )
+
+    def history(self, station_id: int) -> list[dict]:
+        rows = list(
+            self._rows(
+                "select * from station_changes where station_id = ? order by id desc", [station_id]
+            )
+        )
+        for row in rows:
+            row["before"] = json.loads(row["before"]) if row["before"] else None
+            row["after"] = json.loads(row["after"]) if row["after"] else None
+        return rows
+
+    def last_change(self, station_id: int) -> dict | None:
+        found = self.history(station_id)
+        return found[0] if found else None
+
+    def stations_in_region(
+        self, region: str, limit: int = 500, offset: int = 0, q: str = ""
+    ) -> list:
+        sql = "select * from stations where adcode like ? and (? = '' or name like ? or code like ?) order by city, district, code limit ? offset ?"
+        like = f"%{q}%"
+        return self._query(sql, [region + "%", q, like, like, limit, offset])
+
+    # -- audits -------------------------------------------------------------------------------
+
+    def region_profile(self, adcode: str) -> str:
+        sql = "select profile from region_profiles where ? like region || '%' order by length(region) desc limit 1"
+        row = self.db.conn.execute(sql, [adcode]).fetchone()
+        return row[0] if row else "liuyou_a"
+
+    def set_region_profile(self, region: str, profile: str) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "insert or replace into region_profiles values (?, ?)", [region, profile]
+            )
+
+    def add_audit(self, audit: dict, items: list[dict]) -> int:
+        """Insert an audit and its items (the caller holds the transaction)."""
+        cursor = self.db.conn.execute(
+            """insert into audits (station_id, user_id, profile, visited_on, visit_kind, score, passed, created_at)
+               values (:station_id, :user_id, :profile, :visited_on, :visit_kind, :score, :passed, :created_at)""",
+            audit,
+        )
+        audit_id = cursor.lastrowid
+        self.db.conn.executemany(
+            "insert into audit_items (audit_id, item, result, note, photo, valid_until) values (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    audit_id,
+                    i["item"],
+                    i["result"],
+                    i.get("note", ""),
+                    i.get("photo"),
+                    i.get("valid_until"),
+                )
+                for i in items
+            ],
+        )
+        return audit_id
+
+    def latest_audits(self, station_ids) -> dict[int, dict]:
+        ids = [int(i) for i in station_ids]
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"""
+                select a.*, u.name as auditor from audits a join users u on u.id = a.user_id
+                where a.id in (select max(id) from audits where station_id in ({",".join("?" * len(chunk))}) group by station_id)
+            """
+            for row in self._rows(sql, chunk):
+                out[row["station_id"]] = row
+        return out
+
+    def audit_items(self, audit_id: int) -> list[dict]:
+        return list(
+            self._rows("select * from audit_items where audit_id = ? order by rowid", [audit_id])
+        )
+
+    def audits_for(self, station_id: int) -> list[dict]:
+        sql = "select a.*, u.name as auditor from audits a join users u on u.id = a.user_id where station_id = ? order by visited_on desc, a.id desc"
+        return list(self._rows(sql, [station_id]))
+
+    def expired_items(self, station_ids, today: str) -> dict[int, list[dict]]:
+        """Items of each station's latest audit whose use-by date has passed."""
+        latest = self.latest_audits(station_ids)
+        out: dict[int, list[dict]] = {}
+        for station_id, audit in latest.items():
+            for item in self.audit_items(audit["id"]):
+                if item["valid_until"] and item["valid_until"] < today:
+                    out.setdefault(station_id, []).append(item)
+        return out
+
+    def photo_owner(self, photo: str) -> int | None:
+        """The station whose audit evidence this photo is."""
+        sql = "select a.station_id from audit_items i join audits a on a.id = i.audit_id where i.photo = ?"
+        row = self.db.conn.execute(sql, [photo]).fetchone()
+        return row[0] if row else None
+
+    # -- problem reports ----------------------------------------------------------------------
+
+    def reports(self, region: str, statuses: tuple[str, ...]) -> list[dict]:
+        sql = f"""
+            select c.*, s.name as station_name, s.code as station_code, s.adcode, s.district
+            from checkins c join stations s on s.id = c.station_id
+            where s.adcode like ? and c.kind != 'ok' and c.status in ({",".join("?" * len(statuses))})
+            order by c.created_at
+        """
+        return list(self._rows(sql, [region + "%", *statuses]))
+
+    def report(self, report_id: int) -> dict | None:
+        sql = "select c.*, s.adcode from checkins c join stations s on s.id = c.station_id where c.id = ?"
+        rows = list(self._rows(sql, [report_id]))
+        return rows[0] if rows else None
+
+    def set_report_status(
+        self, report_id: int, status: str, user_id: int, now: str, note: str = ""
+    ) -> None:
+        with self.transaction():
+            self.db.conn.execute(
+                "update checkins set status = ?, status_at = ?, handled_by = ?, resolution = ? where id = ?",
+                [status, now, user_id, note or None, report_id],
+            )
+
+    def resolve_times(self, station_id: int) -> list[tuple[str, str]]:
+        """(reported, resolved) moments of a station's resolved problem reports."""
+        sql = "select created_at, status_at from checkins where station_id = ? and kind != 'ok' and status = 'resolved'"
+        return self.db.conn.execute(sql, [station_id]).fetchall()

@@ -1,0 +1,368 @@
+"""The SQLite store (embedded default). Every SQL statement in the project lives here."""
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import sqlite_utils
+
+from stations.core.model import Station, diff
+from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.sqlite.migrations import migrations
+from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
+from stations.store.sqlite.staff import StaffQueries
+
+BUSY_TIMEOUT_MS = 5000
+
+
+@contextmanager
+def _translated_errors():
+    """sqlite3 errors a user can act on, as StoreErrors with a plain message."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "full" in text:
+            raise StoreFull(
+                "the database is full (disk or size limit reached); nothing was written"
+            ) from exc
+        if "locked" in text or "busy" in text:
+            raise StoreBusy("the database is busy with another write; try again shortly") from exc
+        raise
+
+
+class SQLiteStore(StaffQueries):
+    def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        try:
+            self.db = sqlite_utils.Database(conn)
+            with self.db.ensure_autocommit_on():
+                conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma foreign_keys = on")
+            conn.execute(f"pragma busy_timeout = {int(busy_timeout_ms)}")
+            # NORMAL is safe with WAL: a crash loses no committed transaction.
+            conn.execute("pragma synchronous = normal")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path} is not a usable SQLite database ({exc})") from exc
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with _translated_errors():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so a second writer waits at
+        the start instead of failing half-way; rolled back whole on any error."""
+        conn = self.db.conn
+        with _translated_errors():
+            conn.execute("begin immediate")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                raise
+            conn.execute("commit")
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params=()):
+        # Straight to sqlite3: sqlite-utils' query() wraps each read in a savepoint, which
+        # triples the cost of the many small lookups an import makes.
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield dict(zip(names, values, strict=True))
+
+    def _query(self, sql: str, params=()) -> list[Station]:
+        return [row_station(r) for r in self._rows(sql, params)]
+
+    def count(self) -> int:
+        return self.db.execute("select count(*) from stations").fetchone()[0]
+
+    def get(self, station_id: int) -> Station | None:
+        if not 0 < station_id < 2**63:  # no such row can exist; SQLite would overflow
+            return None
+        found = self._query("select * from stations where id = ?", [station_id])
+        return found[0] if found else None
+
+    def get_by_code(self, code: str) -> Station | None:
+        found = self._query("select * from stations where code = ?", [code])
+        return found[0] if found else None
+
+    def by_codes(self, codes: Iterable[str]) -> dict[str, Station]:
+        codes = list(codes)
+        out = {}
+        for start in range(0, len(codes), 500):  # stay under SQLite's bound-parameter limit
+            chunk = codes[start : start + 500]
+            sql = f"select * from stations where code in ({','.join('?' * len(chunk))})"
+            out.update((s.code, s) for s in self._query(sql, chunk))
+        return out
+
+    def iter_stations(self) -> Iterator[Station]:
+        for row in self._rows("select * from stations order by code"):
+            yield row_station(row)
+
+    def page(self, offset: int, limit: int) -> list[Station]:
+        sql = "select * from stations order by province, city, district, code limit ? offset ?"
+        return self._query(sql, [limit, offset])
+
+    def in_box(
+        self, min_lat: float, min_lon: float, max_lat: float, max_lon: float
+    ) -> list[Station]:
+        sql = """
+            select s.* from stations_rtree r join stations s on s.id = r.id
+            where r.max_lon >= :min_lon and r.min_lon <= :max_lon
+              and r.max_lat >= :min_lat and r.min_lat <= :max_lat
+        """
+        box = {"min_lat": min_lat, "min_lon": min_lon, "max_lat": max_lat, "max_lon": max_lon}
+        return self._query(sql, box)
+
+    def demo_count(self) -> int:
+        """How many fictitious demo stations (codes DEMO-…) are loaded: the pages say so."""
+        return self.db.conn.execute(
+            "select count(*) from stations where code like 'DEMO-%'"
+        ).fetchone()[0]
+
+    def revision(self) -> int:
+        """A number that changes whenever any station changes."""
+        return self.db.conn.execute("select revision from registry_revision").fetchone()[0]
+
+    def locator_rows(self):
+        """(id, lat, lon, facilities JSON, status, opening_hours, closed_until) of every station."""
+        sql = "select id, lat, lon, facilities, status, opening_hours, closed_until, adcode from stations"
+        return self.db.conn.execute(sql).fetchall()
+
+    def by_ids(self, ids) -> dict[int, Station]:
+        ids = [int(i) for i in ids]
+        out = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"select * from stations where id in ({','.join('?' * len(chunk))})"
+            out.update((s.id, s) for s in self._query(sql, chunk))
+        return out
+
+    def count_in_box(self, min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> int:
+        sql = """
+            select count(*) from stations_rtree
+            where max_lon >= ? and min_lon <= ? and max_lat >= ? and min_lat <= ?
+        """
+        return self.db.conn.execute(sql, [min_lon, max_lon, min_lat, max_lat]).fetchone()[0]
+
+    def centre(self) -> tuple[float, float] | None:
+        """Mean position of the city with the most stations: where a map opens by default."""
+        sql = """
+            select avg(lat), avg(lon) from stations
+            where (province, city) = (
+                select province, city from stations group by province, city
+                order by count(*) desc limit 1)
+        """
+        row = self.db.conn.execute(sql).fetchone()
+        return (row[0], row[1]) if row and row[0] is not None else None
+
+    # -- check-ins ----------------------------------------------------------------------------
+
+    def add_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """Record a check-in; a positive one also stamps the station's verified_at (without
+        bumping its version: a worker's confirmation is not an edit staff could conflict with)."""
+        with self.transaction():
+            cursor = self.db.conn.execute(
+                "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
+                [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+            )
+            if verified:
+                self.db.conn.execute(
+                    "update stations set verified_at = ? where id = ?", [now, station_id]
+                )
+            return cursor.lastrowid
+
+    def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
+        """How many check-ins a client made since a moment (at one station, or anywhere)."""
+        sql = "select count(*) from checkins where client_hash = ? and created_at >= ?"
+        params = [client_hash, since]
+        if station_id is not None:
+            sql += " and station_id = ?"
+            params.append(station_id)
+        return self.db.conn.execute(sql, params).fetchone()[0]
+
+    def open_reports(self, station_ids, since: str) -> dict[int, list[dict]]:
+        """Unresolved negative check-ins per station since a moment, grouped by kind."""
+        ids = [int(i) for i in station_ids]
+        out: dict[int, list[dict]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"""
+                select station_id, kind, coalesce(facility, '') as facility, count(*) as count,
+                       max(created_at) as last_at
+                from checkins
+                where status in ('new', 'acknowledged') and kind != 'ok' and created_at >= ?
+                  and station_id in ({",".join("?" * len(chunk))})
+                group by station_id, kind, facility order by last_at desc
+            """
+            for row in self._rows(sql, [since, *chunk]):
+                out.setdefault(row.pop("station_id"), []).append(row)
+        return out
+
+    def public_page(
+        self,
+        *,
+        box=None,
+        region: str = "",
+        statuses=(),
+        facilities=(),
+        updated_since=None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[Station]:
+        """Published stations (never planned ones) matching filters, by id after a cursor."""
+        where, params = ["s.status != 'planned'", "s.id > ?"], [after_id]
+        source = "stations s"
+        if box is not None:
+            source = "stations_rtree r join stations s on s.id = r.id"
+            where.append("r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?")
+            params += [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
+        if region:
+            where.append("s.adcode like ?")
+            params.append(region + "%")
+        if statuses:
+            where.append(f"s.status in ({','.join('?' * len(statuses))})")
+            params += list(statuses)
+        for key in facilities:  # keys are whole JSON strings in the array
+            where.append("s.facilities like ?")
+            params.append(f'%"{key}"%')
+        if updated_since:
+            where.append("s.updated_at > ?")
+            params.append(updated_since)
+        sql = f"select s.* from {source} where {' and '.join(where)} order by s.id limit ?"
+        return self._query(sql, [*params, limit])
+
+    def region_summary(self, region: str) -> dict:
+        """Counts for a region (adcode prefix): by status, by facility, freshness, newest change."""
+        like = region + "%"
+        sql = "select status, count(*) from stations where adcode like ? and status != 'planned' group by status"
+        by_status = dict(self.db.conn.execute(sql, [like]).fetchall())
+        facilities: dict[str, int] = {}
+        for (raw,) in self.db.conn.execute(
+            "select facilities from stations where adcode like ? and status = 'open'", [like]
+        ):
+            for key in json.loads(raw):
+                facilities[key] = facilities.get(key, 0) + 1
+        sql = "select max(updated_at), count(verified_at) from stations where adcode like ? and status != 'planned'"
+        newest, verified = self.db.conn.execute(sql, [like]).fetchone()
+        return {
+            "by_status": by_status,
+            "facilities": facilities,
+            "updated_at": newest,
+            "verified": verified,
+        }
+
+    def summary(self) -> dict:
+        """Counts for `stats` and the home page: total, by status, by city, newest change."""
+        by_status = dict(
+            self.db.execute("select status, count(*) from stations group by status").fetchall()
+        )
+        by_city = [
+            {"province": p, "city": c, "stations": n, "open": o}
+            for p, c, n, o in self.db.execute(
+                """select province, city, count(*), sum(status = 'open')
+                   from stations group by province, city order by count(*) desc"""
+            ).fetchall()
+        ]
+        newest = self.db.execute("select max(updated_at) from stations").fetchone()[0]
+        return {
+            "total": sum(by_status.values()),
+            "by_status": by_status,
+            "by_city": by_city,
+            "updated_at": newest,
+        }
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def save_many(
+        self,
+        new: list[Station],
+        changed: list[Station],
+        now: str,
+        progress=None,
+        actor=None,
+        previous=None,
+    ) -> None:
+        """Insert new stations and update changed ones (matched by id, guarded by version),
+        with their history, all in one transaction: a failure or a kill leaves the database as
+        it was. actor: the staff User importing (None: the command line); previous: the stored
+        versions of the changed stations, by id, for the history."""
+        columns = INSERT_COLUMNS
+        insert = (
+            f"insert into stations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+        )
+        with self.transaction():
+            for start in range(0, len(new), 1000):
+                batch = new[start : start + 1000]
+                rows = []
+                for s in batch:
+                    row = station_row(replace(s, created_at=now, updated_at=now, version=1))
+                    rows.append([row[c] for c in columns])
+                self.db.conn.executemany(insert, rows)
+                if progress:
+                    progress(len(batch))
+            for s in changed:
+                row = station_row(replace(s, updated_at=now, version=s.version + 1))
+                row.pop("created_at")
+                station_id, old_version = row.pop("id"), s.version
+                sets = ", ".join(f"{k} = :{k}" for k in row)
+                cursor = self.db.execute(
+                    f"update stations set {sets} where id = :id and version = :old_version",
+                    {**row, "id": station_id, "old_version": old_version},
+                )
+                if cursor.rowcount != 1:
+                    raise VersionConflict(
+                        f"station {s.code} was changed by someone else during the import"
+                    )
+                if progress:
+                    progress(1)
+            self._import_history(new, changed, now, actor, previous or {})
+
+    def _import_history(self, new, changed, now: str, actor, previous: dict) -> None:
+        ids = {}
+        for start in range(0, len(new), 500):
+            chunk = [s.code for s in new[start : start + 500]]
+            sql = f"select code, id from stations where code in ({','.join('?' * len(chunk))})"
+            ids.update(self.db.conn.execute(sql, chunk).fetchall())
+        for s in new:
+            self.add_change(ids[s.code], actor, now, "import", None, s.content())
+        for s in changed:
+            before, after = diff(previous[s.id], s) if s.id in previous else (None, s.content())
+            self.add_change(s.id, actor, now, "import", before, after)
+
+    def set_max_pages(self, pages: int) -> None:
+        """Cap the database size (this connection only); used to test full-disk handling."""
+        self.db.execute(f"pragma max_page_count = {int(pages)}")

@@ -1,0 +1,277 @@
+"""Staff pages for the registry: stations in one's region, editing with history, import,
+dashboard and exports. Every write goes through the core (`editing`, the importer with a scope),
+which checks the region; these views only parse forms and render results."""
+
+import io
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from stations.core import compliance, editing, hours, importer, present, standards
+from stations.core.accounts import AccessDenied
+from stations.core.model import Invalid
+from stations.core.vocab import DATUMS
+from stations.web.admin.base import (
+    audit_interval,
+    bp,
+    form_data,
+    map_parts,
+    station_in_scope,
+    vocab_choices,
+)
+from stations.web.auth import forbid, staff
+from stations.web.context import FALLBACK_CENTRE, get_store, map_centre, now
+
+
+@bp.get("/stations")
+def stations():
+    q = request.args.get("q", "").strip()[:50]
+    found = get_store().stations_in_region(staff().region, limit=200, q=q)
+    return render_template("admin/stations.html", stations=found, q=q)
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+def new_station():
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = form_data()
+        try:
+            s = editing.create(get_store(), staff(), data, now())
+            flash(_("Saved."), "ok")
+            return redirect(url_for("admin.station", station_id=s.id), 303)
+        except Invalid as exc:
+            errors = {e.field: e.message for e in exc.errors}
+        except AccessDenied as exc:
+            forbid(str(exc))
+    centre = map_centre()
+    parts, datum = map_parts(centre)
+    return render_template(
+        "admin/edit.html",
+        s=None,
+        data=data,
+        errors=errors,
+        map=parts,
+        datum=datum,
+        **vocab_choices(),
+    ), (400 if errors else 200)
+
+
+@bp.get("/stations/<int:station_id>")
+def station(station_id: int):
+    s = station_in_scope(station_id)
+    store = get_store()
+    latest = store.latest_audits([s.id]).get(s.id)
+    return render_template(
+        "admin/station.html",
+        s=s,
+        history=store.history(s.id),
+        audits=store.audits_for(s.id),
+        latest=latest,
+        live=present.live_state(s, now()),
+        hours_text=hours.describe(s.opening_hours, "zh"),
+        reports=store.reports(s.adcode, ("new", "acknowledged")),
+        **vocab_choices(),
+    )
+
+
+@bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
+def edit_station(station_id: int):
+    s = station_in_scope(station_id)
+    errors, data = {}, s.content() | {"crs": "wgs84"}
+    if request.method == "POST":
+        data = form_data()
+        try:
+            version = int(request.form.get("version", ""))
+        except ValueError:
+            abort(400)
+        try:
+            editing.update(get_store(), staff(), station_id, data, version, now())
+            flash(_("Saved."), "ok")
+            return redirect(url_for("admin.station", station_id=station_id), 303)
+        except editing.Conflict as exc:
+            return render_template(
+                "admin/conflict.html", s=exc.current, change=exc.last_change, mine=data
+            ), 409
+        except Invalid as exc:
+            errors = {e.field: e.message for e in exc.errors}
+        except AccessDenied as exc:
+            forbid(str(exc))
+    parts, datum = map_parts((s.lat, s.lon))
+    return render_template(
+        "admin/edit.html", s=s, data=data, errors=errors, map=parts, datum=datum, **vocab_choices()
+    ), (400 if errors else 200)
+
+
+@bp.post("/stations/<int:station_id>/status")
+def set_status(station_id: int):
+    station_in_scope(station_id)
+    status = request.form.get("status", "")
+    changes = {"status": status}
+    if status == "temporarily_closed":
+        changes["closed_until"] = request.form.get("closed_until", "")
+    try:
+        version = int(request.form.get("version", ""))
+        editing.update(get_store(), staff(), station_id, changes, version, now())
+        flash(_("Saved."), "ok")
+    except ValueError as exc:
+        flash(str(exc), "error")
+    except editing.Conflict as exc:
+        flash(str(exc), "error")
+    except AccessDenied as exc:
+        forbid(str(exc))
+    return redirect(url_for("admin.station", station_id=station_id), 303)
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    if request.method == "GET":
+        return render_template("admin/import.html", plan=None)
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return render_template("admin/import.html", plan=None, error=_("Choose a file.")), 400
+    suffix = Path(upload.filename).suffix.lower()
+    crs = request.form.get("crs") or None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            plan = importer.plan_import(
+                get_store(), path, crs=crs if crs in DATUMS.keys() else None, scope=staff()
+            )
+        except importer.ImportRejected as exc:
+            return render_template("admin/import.html", plan=None, error=str(exc)), 400
+    if plan.ok and request.form.get("apply") == "1":
+        importer.apply_plan(get_store(), plan, now=now(), user=staff())
+        flash(_("Imported: %(summary)s", summary=plan.summary()), "ok")
+        return redirect(url_for("admin.stations"), 303)
+    return render_template("admin/import.html", plan=plan), (200 if plan.ok else 400)
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+
+DISTRICT_COLUMNS = [
+    ("adcode", "行政区划代码"),
+    ("district", "区县"),
+    ("stations", "站点数"),
+    ("audited_share", "周期内已核查比例"),
+    ("compliance", "达标率"),
+    ("due", "待核查"),
+    ("open_reports", "未处理反馈"),
+    ("overdue_reports", "超期反馈"),
+    ("expired", "物品过期站点"),
+]
+
+
+@bp.get("/")
+def dashboard():
+    store, user, moment = get_store(), staff(), now()
+    table = compliance.district_table(store, user.region, moment, audit_interval())
+    stations = store.stations_in_region(user.region, limit=10_000_000)
+    latest = store.latest_audits([s.id for s in stations])
+    failing = [
+        {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
+        for s in stations
+        if s.id in latest and not latest[s.id]["passed"]
+    ]
+    centre = (
+        (sum(s.lat for s in stations) / len(stations), sum(s.lon for s in stations) / len(stations))
+        if stations
+        else FALLBACK_CENTRE
+    )
+    parts, datum = map_parts(centre)
+    return render_template(
+        "admin/dashboard.html",
+        table=table,
+        failing=failing,
+        map=parts,
+        datum=datum,
+        user=user,
+        columns=DISTRICT_COLUMNS,
+    )
+
+
+@bp.get("/export/<what>.<fmt>")
+def export(what: str, fmt: str):
+    from stations.core.writers import table_csv, table_xlsx
+
+    store, user = get_store(), staff()
+    if what == "districts":
+        headers = [zh for _, zh in DISTRICT_COLUMNS]
+        rows = [
+            [row[k] if row[k] is not None else "" for k, _ in DISTRICT_COLUMNS]
+            for row in compliance.district_table(store, user.region, now(), audit_interval())
+        ]
+    elif what == "audits":
+        headers = [
+            "站点编号",
+            "站点名称",
+            "区县",
+            "标准",
+            "核查日期",
+            "方式",
+            "核查员",
+            "得分",
+            "结论",
+            "项目",
+            "结果",
+            "说明",
+            "有效期至",
+        ]
+        rows = []
+        profiles = standards.profiles()
+        for s in store.stations_in_region(user.region, limit=10_000_000):
+            for audit in store.audits_for(s.id):
+                profile = profiles.get(audit["profile"])
+                labels = {i.key: i.zh for i in profile.items} if profile else {}
+                for item in store.audit_items(audit["id"]):
+                    rows.append(
+                        [
+                            s.code,
+                            s.name,
+                            s.district,
+                            profile.zh if profile else audit["profile"],
+                            audit["visited_on"],
+                            audit["visit_kind"],
+                            audit["auditor"],
+                            round(audit["score"], 3),
+                            "达标" if audit["passed"] else "不达标",
+                            labels.get(item["item"], item["item"]),
+                            item["result"],
+                            item["note"],
+                            item["valid_until"] or "",
+                        ]
+                    )
+    else:
+        abort(404)
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        table_csv(buffer, headers, rows)
+        body, mimetype = ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv"
+    elif fmt == "xlsx":
+        buffer = io.BytesIO()
+        table_xlsx(buffer, headers, rows, what)
+        body, mimetype = (
+            buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        abort(404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=yizhan-{what}-{now():%Y%m%d}.{fmt}"
+    )
+    return response

@@ -1,0 +1,140 @@
+"""The public JSON API's blueprint, /api/v1: one error shape for everything, GeoJSON features,
+caching headers. Routes live in `read` (public reads) and `write` (staff writes)."""
+
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, json, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from stations.core import checkins, present
+from stations.store import StoreBusy
+from stations.web import params
+from stations.web.api import partners
+from stations.web.context import get_store, now
+from stations.web.params import ApiError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+docs_bp = Blueprint("api_docs", __name__)  # /api/docs: the API described for people
+MAX_K = 50
+MAX_RADIUS_M = 50_000
+PAGE_MAX = 500
+PUBLISHED = ("open", "temporarily_closed", "closed")  # planned stations are not public
+LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
+MAP_MARKERS_MAX = 300  # above this many stations in view the map gets clusters
+
+
+def json_response(body, status: int = 200, geo: bool = False) -> Response:
+    # allow_nan=False: a NaN would make the body invalid JSON that browsers refuse.
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    mimetype = "application/geo+json" if geo else "application/json"
+    return Response(text, status=status, mimetype=mimetype)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    response = json_response(exc.body(), exc.status)
+    if getattr(exc, "etag", None):
+        response.headers["ETag"] = exc.etag
+    return response
+
+
+@bp.errorhandler(StoreBusy)
+def _busy(exc: StoreBusy):
+    response = json_response({"error": {"code": "busy", "message": str(exc), "field": None}}, 503)
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "too_many_requests",
+    }.get(exc.code, "http_error")
+    return json_response(
+        {"error": {"code": code, "message": exc.description, "field": None}}, exc.code
+    )
+
+
+def init_app(app) -> None:
+    """JSON errors also for /api/ paths that match no route (the blueprint never sees those)."""
+
+    def json_for_api(exc: HTTPException):
+        if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
+            return _http_error(exc)
+        return exc
+
+    for status in (404, 405):
+        app.register_error_handler(status, json_for_api)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    current_app.logger.exception("API error")
+    return json_response(
+        {"error": {"code": "internal", "message": "internal error", "field": None}}, 500
+    )
+
+
+bp.before_request(partners.refuse_bad_keys)
+bp.after_request(partners.cors_and_cache)
+
+
+@bp.before_request
+def _limit_query():
+    if len(request.query_string) > params.MAX_QUERY_BYTES:
+        raise ApiError(
+            f"the query string is longer than {params.MAX_QUERY_BYTES} bytes",
+            None,
+            "query_too_long",
+            414,
+        )
+
+
+def features(stations_by_id: dict, ids, extra=None) -> list[dict]:
+    moment = now()
+    store = get_store()
+    warnings = checkins.warnings_for(store, ids, moment)
+    expired = store.expired_items(ids, moment.date().isoformat())
+    audits = store.latest_audits(ids)
+    features = []
+    for station_id in ids:
+        station = stations_by_id[station_id]
+        props = present.properties(
+            station,
+            now=moment,
+            url=url_for("web.station", station_id=station_id, _external=True),
+            warnings=[
+                *warnings.get(station_id, ()),
+                *present.expired_warnings(expired.get(station_id, [])),
+            ],
+        )
+        props["audit"] = present.audit_badge(audits.get(station_id))
+        if extra:
+            props.update(extra[station_id])
+        features.append(present.feature(station, props))
+    return features
+
+
+def scoped_region(requested: str) -> str:
+    return partners.scoped_region(requested)
+
+
+def etag(station) -> str:
+    return f'"v{station.version}"'
+
+
+def feature_response(station, status: int = 200) -> Response:
+    response = json_response(features({station.id: station}, [station.id])[0], status, geo=True)
+    response.headers["ETag"] = etag(station)
+    return last_modified(response, [station.updated_at])
+
+
+def last_modified(response: Response, stamps) -> Response:
+    """Last-Modified from the newest updated_at, so clients can ask If-Modified-Since."""
+    newest = max((s for s in stamps if s), default=None)
+    if newest:
+        response.last_modified = datetime.fromisoformat(newest)
+    return response

@@ -1,0 +1,118 @@
+"""Partners' access to the public API: keys, rate limits, CORS, HTTP caching.
+
+Limits are sized for carrier-grade NAT, where hundreds of riders share one address: each client
+(a keyed hash of address, browser and language) has its own budget, and the address as a whole
+only a far larger ceiling, so one abusive client meets 429 long before its neighbours do. A
+partner's key replaces both with the key's own budget. Storage is in memory by default, or
+Redis through RATELIMIT_STORAGE_URL (e.g. redis://localhost:6379).
+"""
+
+import hashlib
+import hmac
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+
+from stations.core.accounts import token_hash
+from stations.web.context import get_store
+from stations.web.params import ApiError
+
+CACHE_SECONDS = {  # endpoint -> max-age: what may be reused, and for how long
+    "api.nearest": 30,
+    "api.map_view": 30,
+    "api.station": 60,
+    "api.stations": 300,
+    "api.region_summary": 300,
+    "api.export": 3600,
+    "api.openapi": 3600,
+}
+
+
+def api_key() -> dict | None:
+    """The partner key sent with this request (X-API-Key or ?key=), or None; 401 if unknown."""
+    if "api_key" not in g:
+        raw = request.headers.get("X-API-Key") or request.args.get("key")
+        g.api_key = get_store().api_key(token_hash(raw.strip())) if raw else None
+        g.api_key_invalid = bool(raw) and g.api_key is None
+    return g.api_key
+
+
+def scoped_region(requested: str) -> str:
+    """The region a request may read: the requested one, narrowed to the key's region."""
+    key = api_key()
+    allowed = key["region"] if key else ""
+    if not allowed or requested.startswith(allowed):
+        return requested
+    if allowed.startswith(requested):
+        return allowed
+    raise ApiError(f"this API key covers region {allowed} only", "region", "forbidden", 403)
+
+
+def _client_key() -> str:
+    key = api_key()
+    if key:
+        return f"key:{key['id']}"
+    secret = current_app.config["SECRET_KEY"].encode()
+    parts = f"{request.remote_addr}|{request.user_agent.string}|{request.headers.get('Accept-Language', '')}"
+    return "client:" + hmac.new(secret, parts.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _address_key() -> str:
+    return f"ip:{request.remote_addr}"
+
+
+def init_limits(app: Flask, bp) -> None:
+    """Rate limits on the public API blueprint for this app (storage per app)."""
+    app.config.setdefault("RATELIMIT_CLIENT", "120 per minute")
+    app.config.setdefault("RATELIMIT_ADDRESS", "6000 per minute")
+    app.config.setdefault("RATELIMIT_KEY", "1200 per minute")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(
+        key_func=_client_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"]
+    )
+    limiter.limit(
+        lambda: (
+            current_app.config["RATELIMIT_KEY"]
+            if api_key()
+            else current_app.config["RATELIMIT_CLIENT"]
+        ),
+        key_func=_client_key,
+    )(bp)
+    limiter.limit(
+        lambda: current_app.config["RATELIMIT_ADDRESS"],
+        key_func=_address_key,
+        exempt_when=lambda: api_key() is not None,
+    )(bp)
+
+
+def refuse_bad_keys():
+    """A request that sends a key must send a good one (401), rather than silently be anonymous."""
+    api_key()
+    if g.get("api_key_invalid"):
+        raise ApiError("the API key is unknown or revoked", "key", "unauthorized", 401)
+
+
+def cors_and_cache(response):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        # Anyone may read the public API from a browser; staff writes get no CORS at all.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = (
+            "ETag, Last-Modified, X-Next-Cursor, Retry-After, Link"
+        )
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "X-API-Key, If-None-Match, If-Modified-Since"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    seconds = CACHE_SECONDS.get(request.endpoint or "")
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and seconds:
+        scope = "private" if g.get("api_key") else "public"  # a key may narrow what is seen
+        response.headers["Cache-Control"] = f"{scope}, max-age={seconds}"
+        response.vary.add("X-API-Key")
+        if not response.get_etag()[0]:
+            response.add_etag()
+        response.make_conditional(request)
+    elif "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,289 @@
+"""Public reads of the API: nearest, one station, filtered lists, region summaries, exports,
+the courier map's markers, and the OpenAPI document."""
+
+import io
+from datetime import datetime
+
+from flask import Response, render_template, request
+
+from stations.core import datum, present, regions, writers
+from stations.core.hours import TZ
+from stations.core.model import check_range
+from stations.web import params
+from stations.web.api.base import (
+    LICENCE_URL,
+    MAP_MARKERS_MAX,
+    MAX_K,
+    MAX_RADIUS_M,
+    PAGE_MAX,
+    PUBLISHED,
+    bp,
+    docs_bp,
+    feature_response,
+    features,
+    json_response,
+    last_modified,
+    scoped_region,
+)
+from stations.web.api.openapi import document
+from stations.web.context import get_locator, get_store, now
+from stations.web.params import ApiError
+
+
+def _query_point(args) -> tuple[float, float, str]:
+    # Ranges are checked together, so a swapped pair is named as such.
+    lat = params.decimal(args, "lat", float("-inf"), float("inf"), required=True)
+    lon = params.decimal(args, "lon", float("-inf"), float("inf"), required=True)
+    crs = params.crs(args)
+    try:
+        check_range(lat, lon)
+    except ValueError as exc:
+        raise ApiError(str(exc), getattr(exc, "field", "lat")) from None
+    return lat, lon, crs
+
+
+@bp.get("/stations/nearest")
+def nearest():
+    args = request.args
+    lat, lon, crs = _query_point(args)
+    k = params.integer(args, "k", 1, MAX_K, default=5)
+    radius = params.integer(args, "radius_m", 1, MAX_RADIUS_M)
+    wanted = params.facilities(args)
+    open_now = params.flag(args, "open_now")
+    q_lat, q_lon = datum.to_wgs84(lat, lon, crs)  # phones in WeChat report GCJ-02
+    hits = get_locator().nearest(
+        q_lat,
+        q_lon,
+        k,
+        radius_m=radius,
+        facilities=wanted,
+        open_now=open_now,
+        at=now(),
+        region=scoped_region(""),
+    )
+    stations = get_store().by_ids([h.id for h in hits])
+    extra = {
+        h.id: {
+            "distance_m": round(h.distance_m),
+            "bearing_deg": round(h.bearing_deg) % 360,
+            "beyond_radius": h.beyond_radius,
+        }
+        for h in hits
+    }
+    beyond = bool(hits) and hits[0].beyond_radius
+    body = {
+        "type": "FeatureCollection",
+        "query": {
+            "lat": round(q_lat, 7),
+            "lon": round(q_lon, 7),
+            "crs": "wgs84",
+            "input_crs": crs,
+            "k": k,
+            "radius_m": radius,
+            "facilities": list(wanted),
+            "open_now": open_now,
+        },
+        "generated_at": now().isoformat(timespec="seconds"),
+        "nearest_anyway": beyond,
+        "message": (
+            f"no station matches within {radius} m; these are the nearest anyway"
+            if beyond
+            else None
+            if hits
+            else "no station matches these filters"
+        ),
+        "features": features(stations, [h.id for h in hits], extra),
+    }
+    return json_response(body, geo=True)
+
+
+@bp.get("/stations/<int:station_id>")
+def station(station_id: int):
+    found = get_store().get(station_id)
+    if found is None:
+        raise ApiError(f"no station {station_id}", "id", "not_found", 404)
+    return feature_response(found)
+
+
+def _region_param(args) -> str:
+    value = args.get("region", "").strip()
+    if not value:
+        return ""
+    if not (value.isdigit() and len(value) in (2, 4, 6)) or not regions.districts_of(value):
+        raise ApiError("region must be an existing adcode prefix of 2, 4 or 6 digits", "region")
+    return value
+
+
+def _statuses(args) -> tuple[str, ...]:
+    value = args.get("status", "").strip()
+    if not value:
+        return ()
+    wanted = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [v for v in wanted if v not in PUBLISHED]
+    if unknown:
+        raise ApiError(f"status must be among {', '.join(PUBLISHED)}", "status")
+    return wanted
+
+
+def _since(args) -> str | None:
+    value = args.get("updated_since", "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            "updated_since must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00", "updated_since"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TZ)
+    return moment.astimezone(TZ).isoformat(timespec="seconds")
+
+
+@bp.get("/stations")
+def stations():
+    """Published stations with filters, paged by a stable cursor (the last id seen)."""
+    args = request.args
+    box = params.bbox(args, required=False)
+    region = scoped_region(_region_param(args))
+    wanted = params.facilities(args)
+    statuses = _statuses(args)
+    open_now = params.flag(args, "open_now")
+    since = _since(args)
+    fmt = args.get("format", "geojson")
+    if fmt not in ("geojson", "csv"):
+        raise ApiError("format must be geojson or csv", "format")
+    limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
+    after = params.integer(args, "cursor", 0, 2**62, default=0)
+    store, moment, page = get_store(), now(), []
+    while len(page) <= limit:  # open_now is judged here, so fetch until the page is full
+        batch = store.public_page(
+            box=box,
+            region=region,
+            statuses=statuses,
+            facilities=wanted,
+            updated_since=since,
+            after_id=after,
+            limit=limit + 1,
+        )
+        if not batch:
+            break
+        after = batch[-1].id
+        page += [s for s in batch if not open_now or present.live_state(s, moment)["open_now"]]
+        if len(batch) <= limit:
+            break
+    more = len(page) > limit
+    page = page[:limit]
+    cursor = page[-1].id if more else None
+    if fmt == "csv":
+        return _csv(page, cursor)
+    body = {
+        "type": "FeatureCollection",
+        "features": features({s.id: s for s in page}, [s.id for s in page]),
+        "next_cursor": cursor,
+    }
+    return last_modified(json_response(body, geo=True), [p.updated_at for p in page])
+
+
+def _csv(stations, cursor) -> Response:
+    buffer = io.StringIO(newline="")
+    fields = [f for f in writers.EXPORT_ORDER if f not in writers.STAFF_ONLY]
+    writers.table_csv(buffer, fields, (writers.cells(s, fields) for s in stations))
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    if cursor is not None:
+        response.headers["X-Next-Cursor"] = str(cursor)
+    return response
+
+
+@bp.get("/regions/<adcode>/summary")
+def region_summary(adcode: str):
+    if not (adcode.isdigit() and len(adcode) in (2, 4, 6)) or not regions.districts_of(adcode):
+        raise ApiError(f"no region {adcode[:12]}", "adcode", "not_found", 404)
+    scoped_region(adcode)
+    store = get_store()
+    summary = store.region_summary(adcode)
+    first = regions.districts_of(adcode)[0]
+    name = {2: first.province, 4: first.city, 6: first.district}[len(adcode)]
+    total = sum(summary["by_status"].values())
+    body = {
+        "adcode": adcode,
+        "name": name,
+        "stations": total,
+        "by_status": summary["by_status"],
+        "facilities": summary["facilities"],
+        "verified_share": round(summary["verified"] / total, 3) if total else None,
+        "updated_at": summary["updated_at"],
+    }
+    return last_modified(json_response(body), [summary["updated_at"]])
+
+
+@bp.get("/export/stations.<fmt>")
+def export(fmt: str):
+    """The whole published registry (no staff-only fields), under the data licence."""
+    if fmt not in ("geojson", "csv"):
+        raise ApiError("export as stations.geojson or stations.csv", "format", "not_found", 404)
+    region = scoped_region("")
+    store = get_store()
+    stations = [
+        s for s in store.iter_stations() if s.status != "planned" and s.adcode.startswith(region)
+    ]
+    if fmt == "csv":
+        response = _csv(stations, None)
+    else:
+        body = {
+            "type": "FeatureCollection",
+            "license": writers.LICENCE,
+            "features": [writers.feature(s, public=True) for s in stations],
+        }
+        response = json_response(body, geo=True)
+    response.headers["Link"] = f'<{LICENCE_URL}>; rel="license"'
+    response.headers["X-License"] = writers.LICENCE
+    response.headers["Content-Disposition"] = f"attachment; filename=yizhan-stations.{fmt}"
+    return last_modified(response, [st.updated_at for st in stations])
+
+
+@bp.get("/map")
+def map_view():
+    """What the courier map draws for a view: light markers, or clusters when crowded."""
+    args = request.args
+    box = params.bbox(args)
+    wanted = params.facilities(args)
+    open_now = params.flag(args, "open_now")
+    locator = get_locator()
+    idx = locator.in_box(
+        box.min_lat,
+        box.min_lon,
+        box.max_lat,
+        box.max_lon,
+        facilities=wanted,
+        open_now=open_now,
+        at=now(),
+        region=scoped_region(""),
+    )
+    if len(idx) > MAP_MARKERS_MAX:
+        clusters = locator.clusters(idx, box.min_lat, box.min_lon, box.max_lat, box.max_lon)
+        return json_response(
+            {
+                "clusters": [[round(c.lat, 5), round(c.lon, 5), c.count] for c in clusters],
+                "markers": [],
+            }
+        )
+    stations = get_store().by_ids(locator.ids[idx])
+    moment = now()
+    markers = []
+    for s in stations.values():
+        state = present.live_state(s, moment)["open_now"]
+        # [id, lat, lon, name, open (1/0/null)]: compact, since riders pay for every byte
+        markers.append([s.id, s.lat, s.lon, s.name, None if state is None else int(state)])
+    return json_response({"clusters": [], "markers": markers})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return json_response(document(request.host_url))
+
+
+@docs_bp.get("/api/docs")
+def api_docs():
+    """The API for people: generated from the same OpenAPI document the tests validate."""
+    return render_template("api_docs.html", doc=document(request.host_url))

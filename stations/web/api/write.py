@@ -1,0 +1,177 @@
+"""Staff writes through the API: Authorization: Bearer <token>, If-Match for every change."""
+
+from flask import request, url_for
+
+from stations.web.api.base import bp, etag, feature_response, json_response
+from stations.web.context import get_store, now
+from stations.web.params import ApiError
+
+
+def _token_user():
+    from stations.core.accounts import token_hash
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError(
+            "send Authorization: Bearer <token> (flask --app app user token NAME)",
+            None,
+            "unauthorized",
+            401,
+        )
+    user = get_store().token_user(token_hash(header[7:].strip()))
+    if user is None:
+        raise ApiError(
+            "the token is unknown, revoked or its user disabled", None, "unauthorized", 401
+        )
+    return user
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise ApiError(
+            "send a JSON body with Content-Type: application/json",
+            None,
+            "unsupported_media_type",
+            415,
+        )
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("the body must be a JSON object", None, "invalid_body", 400)
+    return body
+
+
+def _expected_version() -> int:
+    """The version the client last saw, from If-Match: required, so nobody overwrites blind."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise ApiError(
+            "send If-Match with the station's ETag (GET it first)",
+            None,
+            "precondition_required",
+            428,
+        )
+    tag = header.removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise ApiError(
+            'If-Match must be an ETag of this API, like "v3"', None, "invalid_if_match", 400
+        )
+    return int(tag[1:])
+
+
+def _write(action):
+    """Run a staff write, mapping core refusals onto HTTP statuses."""
+    from stations.core.accounts import AccessDenied
+    from stations.core.editing import Conflict, NotFound
+    from stations.core.model import Invalid
+
+    try:
+        return action()
+    except Invalid as exc:
+        first = exc.errors[0]
+        raise ApiError(
+            "; ".join(str(e) for e in exc.errors), first.field, "invalid_field", 400
+        ) from None
+    except AccessDenied as exc:
+        raise ApiError(str(exc), None, "forbidden", 403) from None
+    except NotFound as exc:
+        raise ApiError(str(exc), "id", "not_found", 404) from None
+    except Conflict as exc:
+        error = ApiError(str(exc), None, "version_conflict", 412)
+        error.etag = etag(exc.current)
+        raise error from None
+
+
+@bp.post("/stations")
+def create_station():
+    from stations.core import editing
+
+    user, body = _token_user(), _json_body()
+    station = _write(lambda: editing.create(get_store(), user, body, now()))
+    response = feature_response(station, 201)
+    response.headers["Location"] = url_for("api.station", station_id=station.id)
+    return response
+
+
+@bp.patch("/stations/<int:station_id>")
+def patch_station(station_id: int):
+    from stations.core import editing
+
+    user, body = _token_user(), _json_body()
+    version = _expected_version()
+    return feature_response(
+        _write(lambda: editing.update(get_store(), user, station_id, body, version, now()))
+    )
+
+
+@bp.delete("/stations/<int:station_id>")
+def close_station(station_id: int):
+    from stations.core import editing
+
+    user = _token_user()
+    version = _expected_version()
+    return feature_response(
+        _write(lambda: editing.close(get_store(), user, station_id, version, now()))
+    )
+
+
+@bp.post("/stations/<int:station_id>/audits")
+def post_audit(station_id: int):
+    from datetime import date
+
+    from stations.core import audits, standards
+
+    user, body = _token_user(), _json_body()
+    store = get_store()
+    station = store.get(station_id)
+    if station is None:
+        raise ApiError(f"no station {station_id}", "id", "not_found", 404)
+    from stations.core.accounts import require_write
+
+    _write(
+        lambda: require_write(user, station.adcode)
+    )  # scope first: say nothing more to outsiders
+    profile = standards.profiles().get(body.get("profile") or store.region_profile(station.adcode))
+    if profile is None:
+        raise ApiError(f"profile must be one of {', '.join(standards.profiles())}", "profile")
+    items = body.get("items")
+    if not isinstance(items, dict):
+        raise ApiError("items must map each item key to {result, note, valid_until}", "items")
+    form = {}
+    for key, value in items.items():
+        if not isinstance(value, dict):
+            raise ApiError(f"items.{key} must be an object", "items")
+        form[f"result_{key}"] = value.get("result", "")
+        form[f"note_{key}"] = value.get("note", "")
+        form[f"valid_until_{key}"] = value.get("valid_until") or ""
+    try:
+        visited = date.fromisoformat(str(body.get("visited_on", "")))
+    except ValueError:
+        raise ApiError("visited_on must be a date like 2026-11-20", "visited_on") from None
+    try:
+        answers = audits.parse_answers(profile, station, form)
+        audit_id, share, passed = _write(
+            lambda: audits.record(
+                store,
+                user,
+                station,
+                profile,
+                answers,
+                visited,
+                str(body.get("visit_kind", "")),
+                {},
+                now(),
+            )
+        )
+    except audits.AuditInvalid as exc:
+        field, message = next(iter(exc.errors.items()))
+        raise ApiError(str(exc), field, "invalid_field", 400) from None
+    return json_response(
+        {
+            "id": audit_id,
+            "station_id": station.id,
+            "profile": profile.key,
+            "score": share,
+            "passed": passed,
+        },
+        201,
+    )

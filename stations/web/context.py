@@ -1,0 +1,69 @@
+"""Flask glue for the store: one store per request, opened on first use, closed at teardown;
+the locator index shared by the process and rebuilt when the registry's revision moves."""
+
+import threading
+from datetime import datetime
+
+from flask import Flask, current_app, g
+
+from stations.core.hours import TZ
+from stations.core.locator import Locator
+from stations.store import Store, open_store
+
+_locators: dict[str, tuple[int, Locator]] = {}
+_lock = threading.Lock()
+
+
+_migrated: set[str] = set()
+
+
+def get_store() -> Store:
+    """This request's store; the schema is brought up to date on the process's first use, so
+    `flask run` on a new database works without `init-db`."""
+    if "store" not in g:
+        url = current_app.config["DATABASE_URL"]
+        g.store = open_store(url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
+        if url not in _migrated:
+            g.store.migrate()
+            _migrated.add(url)
+    return g.store
+
+
+def get_locator() -> Locator:
+    """The spatial index for the configured database, in step with its latest write."""
+    store, url = get_store(), current_app.config["DATABASE_URL"]
+    revision = store.revision()
+    cached = _locators.get(url)
+    if cached and cached[0] == revision:
+        return cached[1]
+    with _lock:
+        cached = _locators.get(url)
+        if cached and cached[0] == revision:
+            return cached[1]
+        locator = Locator.from_rows(store.locator_rows())
+        _locators[url] = (revision, locator)
+        return locator
+
+
+FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry
+
+
+def map_centre() -> tuple[float, float]:
+    """Where a map opens: MAP_CENTER, else the city with the most stations, else Zhengzhou."""
+    return current_app.config.get("MAP_CENTER") or get_store().centre() or FALLBACK_CENTRE
+
+
+def now() -> datetime:
+    """The current time in China; tests pin it with the CLOCK setting."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else datetime.now(TZ)
+
+
+def close_store(exc=None) -> None:
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_store)

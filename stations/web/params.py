@@ -1,0 +1,132 @@
+"""Parsing query parameters strictly: every bad value is an ApiError naming the parameter.
+
+Fullwidth digits (１２３．５) are accepted, as in imports: Chinese input methods produce them.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from stations.core.text import ascii_digits
+from stations.core.vocab import DATUMS, FACILITIES
+
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^\d+$")
+MAX_QUERY_BYTES = 4096
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        code: str = "invalid_parameter",
+        status: int = 400,
+    ):
+        self.message, self.field, self.code, self.status = message, field, code, status
+        super().__init__(message)
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+def _one(args, name: str, required: bool = False) -> str | None:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(f"give {name} once, not {len(values)} times", name)
+    value = ascii_digits(values[0]) if values else ""
+    if not value:
+        if required:
+            raise ApiError(f"{name} is required", name)
+        return None
+    return value
+
+
+def decimal(args, name: str, low: float, high: float, required: bool = False) -> float | None:
+    value = _one(args, name, required)
+    if value is None:
+        return None
+    if len(value) > 32 or not _DECIMAL.match(value):
+        raise ApiError(f"{name} must be a decimal number", name)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ApiError(f"{name} must be a finite number", name)
+    if not low <= number <= high:
+        raise ApiError(f"{name} must be between {low:g} and {high:g}", name)
+    return number
+
+
+def integer(args, name: str, low: int, high: int, default: int | None = None) -> int | None:
+    value = _one(args, name)
+    if value is None:
+        return default
+    if len(value) > 12 or not _INTEGER.match(value):
+        raise ApiError(f"{name} must be a whole number from {low} to {high}", name)
+    number = int(value)
+    if not low <= number <= high:
+        raise ApiError(f"{name} must be a whole number from {low} to {high}", name)
+    return number
+
+
+def flag(args, name: str) -> bool:
+    value = _one(args, name)
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise ApiError(f"{name} must be 1 or 0", name)
+
+
+def facilities(args, name: str = "facilities") -> tuple[str, ...]:
+    value = _one(args, name)
+    if value is None:
+        return ()
+    keys, unknown = [], []
+    for item in filter(None, (v.strip() for v in re.split(r"[,，、]", value))):
+        key = FACILITIES.parse(item)
+        (keys if key else unknown).append(key or item)
+    if unknown:
+        raise ApiError(
+            f"unknown facilities: {', '.join(unknown[:5])[:200]}; known: {', '.join(FACILITIES.keys())}",
+            name,
+        )
+    return tuple(dict.fromkeys(keys))
+
+
+def crs(args, name: str = "crs") -> str:
+    value = _one(args, name)
+    if value is None:
+        return "wgs84"
+    key = DATUMS.parse(value)
+    if key is None:
+        raise ApiError(f"{name} must be wgs84, gcj02 or bd09", name)
+    return key
+
+
+@dataclass(frozen=True)
+class Box:
+    min_lat: float
+    min_lon: float
+    max_lat: float
+    max_lon: float
+
+
+def bbox(args, name: str = "bbox", required: bool = True) -> Box | None:
+    value = _one(args, name, required)
+    if value is None:
+        return None
+    parts = value.split(",")
+    if len(parts) != 4 or not all(_DECIMAL.match(p.strip()) for p in parts):
+        raise ApiError(f"{name} must be min_lon,min_lat,max_lon,max_lat", name)
+    min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+        raise ApiError(f"{name} must hold finite numbers", name)
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise ApiError(
+            f"{name} must be min_lon,min_lat,max_lon,max_lat with min <= max, lon in ±180, lat in ±90",
+            name,
+        )
+    return Box(min_lat, min_lon, max_lat, max_lon)
