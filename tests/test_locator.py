@@ -7,7 +7,7 @@ import pytest
 from pyproj import Geod
 
 from stations.core.hours import TZ
-from stations.core.locator import STATUS_CODES, Locator, facility_mask
+from stations.core.locator import STATUS_CODES, Locator, clusters, facility_mask
 from stations.core.vocab import FACILITIES
 
 GEOD = Geod(ellps="WGS84")
@@ -111,9 +111,10 @@ def test_bearing_points_at_the_station():
 
 def test_planned_and_closed_stations_are_never_offered(world):
     locator, rng = world
+    status_of = dict(zip(locator.ids.tolist(), locator.statuses.tolist(), strict=True))
     for lat, lon in query_points(rng, locator, 20):
         for h in locator.nearest(lat, lon, 20):
-            assert locator.statuses[h.id - 1] in (1, 2)
+            assert status_of[h.id] in (1, 2)
 
 
 def test_empty_registry():
@@ -123,7 +124,7 @@ def test_empty_registry():
 def test_clusters_count_every_station_in_view(world):
     locator, _ = world
     box = (36.4, 101.5, 36.9, 102.1)
-    idx = locator.in_box(*box)
-    clusters = locator.clusters(idx, *box)
-    assert sum(c.count for c in clusters) == len(idx) > 100
-    assert len(clusters) <= 13 * 13
+    view = locator.in_box(*box)
+    groups = clusters(view, *box)
+    assert sum(c.count for c in groups) == len(view) > 100
+    assert len(groups) <= 13 * 13

@@ -1,5 +1,5 @@
 """Flask glue for the store: one store per request, opened on first use, closed at teardown;
-the locator index shared by the process and rebuilt when the registry's revision moves."""
+the spatial index shared by the process, following the store's writes (core.live_index)."""
 
 import threading
 from datetime import datetime
@@ -7,10 +7,11 @@ from datetime import datetime
 from flask import Flask, current_app, g
 
 from stations.core.hours import TZ
+from stations.core.live_index import LiveIndex, StoreLocator
 from stations.core.locator import Locator
 from stations.store import Store, open_store
 
-_locators: dict[str, tuple[int, Locator]] = {}
+_indexes: dict[str, LiveIndex] = {}
 _lock = threading.Lock()
 
 
@@ -29,20 +30,22 @@ def get_store() -> Store:
     return g.store
 
 
-def get_locator() -> Locator:
-    """The spatial index for the configured database, in step with its latest write."""
-    store, url = get_store(), current_app.config["DATABASE_URL"]
-    revision = store.revision()
-    cached = _locators.get(url)
-    if cached and cached[0] == revision:
-        return cached[1]
-    with _lock:
-        cached = _locators.get(url)
-        if cached and cached[0] == revision:
-            return cached[1]
-        locator = Locator.from_rows(store.locator_rows())
-        _locators[url] = (revision, locator)
-        return locator
+def live_index() -> LiveIndex:
+    """This process's spatial index for the configured database (built in the background)."""
+    url = current_app.config["DATABASE_URL"]
+    index = _indexes.get(url)
+    if index is None:
+        with _lock:
+            index = _indexes.get(url)
+            if index is None:
+                busy = current_app.config.get("DATABASE_BUSY_TIMEOUT_MS")
+                index = _indexes[url] = LiveIndex(lambda: open_store(url, busy))
+    return index
+
+
+def get_locator() -> Locator | StoreLocator:
+    """The spatial index, at most a moment behind the latest write; never waits for a build."""
+    return live_index().locator(get_store())
 
 
 FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry

@@ -206,3 +206,40 @@ def m004_api_keys(db):
         );
         """
     )
+
+
+@migrations()
+def m005_index_changes(db):
+    db.executescript(
+        """
+        -- The in-memory spatial index follows this log instead of a registry-wide counter:
+        -- only the fields it uses move it, so a rider's check-in (verified_at) or a staff
+        -- edit of a name or phone number costs the index nothing.
+        drop trigger if exists stations_revision_insert;
+        drop trigger if exists stations_revision_update;
+        drop trigger if exists stations_revision_delete;
+        drop table if exists registry_revision;
+
+        create table index_changes (
+            seq integer primary key autoincrement,
+            station_id integer not null
+        );
+        create trigger stations_index_insert after insert on stations begin
+            insert into index_changes (station_id) values (new.id);
+        end;
+        create trigger stations_index_update after update on stations
+        when old.lat is not new.lat or old.lon is not new.lon or old.status is not new.status
+            or old.opening_hours is not new.opening_hours or old.facilities is not new.facilities
+            or old.adcode is not new.adcode
+        begin
+            insert into index_changes (station_id) values (new.id);
+        end;
+        create trigger stations_index_delete after delete on stations begin
+            insert into index_changes (station_id) values (old.id);
+        end;
+        -- A bounded log: a process further behind than this rebuilds from the table.
+        create trigger index_changes_prune after insert on index_changes begin
+            delete from index_changes where seq <= new.seq - 200000;
+        end;
+        """
+    )

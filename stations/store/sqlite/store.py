@@ -11,6 +11,7 @@ import sqlite_utils
 
 from stations.core.model import Station, diff
 from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.sqlite.index import IndexQueries
 from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
 from stations.store.sqlite.staff import StaffQueries
@@ -34,7 +35,7 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(StaffQueries):
+class SQLiteStore(StaffQueries, IndexQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
@@ -144,15 +145,6 @@ class SQLiteStore(StaffQueries):
         return self.db.conn.execute(
             "select count(*) from stations where code like 'DEMO-%'"
         ).fetchone()[0]
-
-    def revision(self) -> int:
-        """A number that changes whenever any station changes."""
-        return self.db.conn.execute("select revision from registry_revision").fetchone()[0]
-
-    def locator_rows(self):
-        """(id, lat, lon, facilities JSON, status, opening_hours, closed_until) of every station."""
-        sql = "select id, lat, lon, facilities, status, opening_hours, closed_until, adcode from stations"
-        return self.db.conn.execute(sql).fetchall()
 
     def by_ids(self, ids) -> dict[int, Station]:
         ids = [int(i) for i in ids]

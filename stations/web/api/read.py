@@ -8,6 +8,7 @@ from flask import Response, render_template, request
 
 from stations.core import datum, present, regions, writers
 from stations.core.hours import TZ
+from stations.core.locator import clusters
 from stations.core.model import check_range
 from stations.web import params
 from stations.web.api.base import (
@@ -249,8 +250,7 @@ def map_view():
     box = params.bbox(args)
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
-    locator = get_locator()
-    idx = locator.in_box(
+    view = get_locator().in_box(
         box.min_lat,
         box.min_lon,
         box.max_lat,
@@ -260,15 +260,15 @@ def map_view():
         at=now(),
         region=scoped_region(""),
     )
-    if len(idx) > MAP_MARKERS_MAX:
-        clusters = locator.clusters(idx, box.min_lat, box.min_lon, box.max_lat, box.max_lon)
+    if len(view) > MAP_MARKERS_MAX:
+        groups = clusters(view, box.min_lat, box.min_lon, box.max_lat, box.max_lon)
         return json_response(
             {
-                "clusters": [[round(c.lat, 5), round(c.lon, 5), c.count] for c in clusters],
+                "clusters": [[round(c.lat, 5), round(c.lon, 5), c.count] for c in groups],
                 "markers": [],
             }
         )
-    stations = get_store().by_ids(locator.ids[idx])
+    stations = get_store().by_ids(view.ids.tolist())
     moment = now()
     markers = []
     for s in stations.values():
