@@ -281,6 +281,7 @@ _WORDS = {
 _TIME_SPAN = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every station in every answer
 def describe(expr: str, lang: str = "zh") -> str:
     """A plain-language description, e.g. '周一至周五 08:00–18:00；法定节假日休息'.
 

@@ -27,6 +27,7 @@ from stations.core.vocab import FACILITIES
 SLACK = 0.01  # > the largest spherical-vs-ellipsoidal relative distance error (~0.56 %)
 STATUS_CODES = {"open": 1, "temporarily_closed": 2, "planned": 3, "closed": 4}
 COURIER_VISIBLE = (1, 2)  # planned and closed stations are never offered to workers
+_VISIBLE = np.isin(np.arange(max(STATUS_CODES.values()) + 1), COURIER_VISIBLE)  # code -> offered?
 FACILITY_BITS = {key: 1 << i for i, key in enumerate(FACILITIES.keys())}
 GRID_DEG = 0.1  # cell size of the box-query grid: a city view spans a few rows of cells
 _GRID_COLS = int(round(360 / GRID_DEG))
@@ -232,7 +233,7 @@ class Locator:
         if part is self.base:
             idx = idx[self.alive[idx]]
         status = part.statuses[idx]
-        ok = (status == 1) if f.open_now else np.isin(status, COURIER_VISIBLE)
+        ok = (status == 1) if f.open_now else _VISIBLE[status]
         if f.need:
             ok &= (part.masks[idx] & f.need) == f.need
         if f.region:

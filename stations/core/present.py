@@ -4,6 +4,7 @@ Staff-only fields (manager name and phone) are never copied here, whatever the S
 """
 
 from datetime import datetime
+from functools import lru_cache
 
 from stations.core import hours, navigation
 from stations.core.model import Station
@@ -25,6 +26,12 @@ PUBLIC_FIELDS = (
     "verified_at",
     "updated_at",
 )
+
+
+@lru_cache(maxsize=8192)
+def _navigation(lat: float, lon: float, name: str, address: str) -> dict[str, str]:
+    # Pure in its arguments, and building five URLs costs more than ranking the stations.
+    return navigation.links(lat, lon, name, address)
 
 
 def live_state(station: Station, now: datetime) -> dict:
@@ -54,7 +61,7 @@ def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dic
     }
     props.update(live_state(station, now))
     props["url"] = url
-    props["navigation"] = navigation.links(station.lat, station.lon, station.name, station.address)
+    props["navigation"] = dict(_navigation(station.lat, station.lon, station.name, station.address))
     props["warnings"] = list(warnings)
     return props
 

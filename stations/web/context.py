@@ -16,16 +16,27 @@ _lock = threading.Lock()
 
 
 _migrated: set[str] = set()
+_thread = threading.local()  # one connection per server thread, reused
 
 
 def get_store() -> Store:
     """This request's store; the schema is brought up to date on the process's first use, so
-    `flask run` on a new database works without `init-db`."""
+    `flask run` on a new database works without `init-db`.
+
+    Each server thread keeps its connection from one request to the next: opening a SQLite
+    connection and setting its pragmas costs more than answering a nearest query."""
     if "store" not in g:
         url = current_app.config["DATABASE_URL"]
-        g.store = open_store(url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
+        key = (url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
+        store = getattr(_thread, "store", None)
+        if store is None or _thread.key != key:
+            if store is not None:
+                store.close()
+            store = _thread.store = open_store(*key)
+            _thread.key = key
+        g.store = store
         if url not in _migrated:
-            g.store.migrate()
+            store.migrate()
             _migrated.add(url)
     return g.store
 
@@ -62,11 +73,12 @@ def now() -> datetime:
     return clock() if clock else datetime.now(TZ)
 
 
-def close_store(exc=None) -> None:
+def release_store(exc=None) -> None:
+    """End of a request: whatever it left open is rolled back; the connection stays."""
     store = g.pop("store", None)
     if store is not None:
-        store.close()
+        store.reset()
 
 
 def init_app(app: Flask) -> None:
-    app.teardown_appcontext(close_store)
+    app.teardown_appcontext(release_store)

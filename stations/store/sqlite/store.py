@@ -65,6 +65,11 @@ class SQLiteStore(StaffQueries, IndexQueries):
     def close(self) -> None:
         self.db.close()
 
+    def reset(self) -> None:
+        """Roll back a transaction a failed caller left open, so the connection can be reused."""
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("rollback")
+
     def __enter__(self):
         return self
 
