@@ -4,7 +4,6 @@ Every command honours DATABASE_URL. Expected failures print one line (no traceba
 """
 
 import secrets
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +28,9 @@ def _store():
         raise click.ClickException(str(exc)) from None
     try:
         store.migrate()
-    except (StoreError, sqlite3.DatabaseError) as exc:
+    except StoreError as exc:
         store.close()
-        raise click.ClickException(f"cannot prepare the database: {exc}") from None
+        raise click.ClickException(str(exc)) from None
     return store
 
 

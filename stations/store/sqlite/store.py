@@ -10,7 +10,7 @@ from dataclasses import replace
 import sqlite_utils
 
 from stations.core.model import Station, diff
-from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
 from stations.store.sqlite.staff import StaffQueries
@@ -58,11 +58,22 @@ class SQLiteStore(StaffQueries):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        with _translated_errors():
-            migrations.apply(self.db)
+        try:
+            with _translated_errors():
+                migrations.apply(self.db)
+        except sqlite3.Error as exc:  # e.g. a read-only file: one clear StoreError, not sqlite3's
+            raise StoreError(f"cannot prepare the database {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
+
+    def ping(self) -> int:
+        """One cheap read proving the database answers (a one-row table, O(1) at any size):
+        the registry's revision, or StoreError saying why it cannot be read."""
+        try:
+            return self.db.conn.execute("select revision from registry_revision").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the database {self.path}: {exc}") from exc
 
     def __enter__(self):
         return self
