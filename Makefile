@@ -8,7 +8,11 @@ CHROMIUM ?= /usr/bin/chromium
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-quick lint bench screenshots clean
+.PHONY: help run dev db test test-quick contracts lint bench screenshots clean
+
+## List the targets
+help:
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){sub(/:.*/,"",$$1); printf "  make %-12s %s\n",$$1,doc}; doc=""}' $(MAKEFILE_LIST)
 
 # (Re)install when pyproject.toml changes; the stamp file records success.
 $(VENV)/.installed: pyproject.toml
@@ -23,24 +27,37 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
 
-## Set up, create the database, load the demo data if it is empty, serve on http://127.0.0.1:5000
-run: $(VENV)/.installed
+## Create or upgrade the database; load the demo data (printing demo passwords) if it is empty
+db: $(VENV)/.installed
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app seed --if-empty
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-## Set up and run every test, browser tests included
-test: $(VENV)/.installed $(CHROMIUM)
+## Set up, prepare the database, serve with gunicorn on http://127.0.0.1:5000 (HOST, PORT)
+run: db
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
+
+## The same, served by Flask's development server: reloads on code changes, debugger
+dev: db
+	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
+
+## Set up, check the import contracts, run every test (browser tests included)
+test: $(VENV)/.installed $(CHROMIUM) contracts
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
+contracts: $(VENV)/.installed
+	$(BIN)/lint-imports
 
 ## Everything but the browser tests: a fast loop while working
 test-quick: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not browser"
 
+## ruff: lint and formatting
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## The benchmarks in bench/ (figures in the README)
 bench: $(VENV)/.installed $(CHROMIUM)
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/nearest.py
@@ -50,5 +67,6 @@ bench: $(VENV)/.installed $(CHROMIUM)
 screenshots: $(VENV)/.installed $(CHROMIUM)
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser -q
 
+## Remove the virtualenv and the instance folder (database included)
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .grimp_cache .import_linter_cache

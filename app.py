@@ -4,7 +4,11 @@ Configuration comes from environment variables, read here once:
 DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated into the instance
 folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
 XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
-in QR codes) and MAP_CENTER ("lat,lon" where the map opens; default: the busiest city).
+in QR codes), MAP_CENTER ("lat,lon" where the map opens; default: the busiest city),
+AUDIT_INTERVAL_DAYS, the API's rate limits (RATELIMIT_CLIENT, RATELIMIT_ADDRESS, RATELIMIT_KEY,
+RATELIMIT_STORAGE_URL), TRUSTED_PROXIES and SESSION_COOKIE_SECURE. The README's configuration
+table lists the same names; a test keeps the two in step. A malformed value stops start-up with
+a message naming the variable, rather than surfacing later as a 500.
 """
 
 import os
@@ -13,10 +17,11 @@ import secrets
 from flask import Flask
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stations import cli
-from stations.web import admin, api, assets, auth, embed, i18n, pages
+from stations.web import admin, api, assets, auth, embed, health, i18n, pages
 from stations.web import context as storage
 from stations.web import public as web
 from stations.web.api import partners
@@ -47,6 +52,33 @@ def _centre(text: str) -> tuple[float, float] | None:
     return lat, lon
 
 
+def _whole_number(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"{name} must be a whole number ≥ 0, e.g. '{default}', not {text!r}")
+    return int(text)
+
+
+# Rate limits in the `limits` notation Flask-Limiter reads; checked at start-up.
+RATE_LIMITS = {
+    "RATELIMIT_CLIENT": "120 per minute",  # one client: address + browser + language
+    "RATELIMIT_ADDRESS": "6000 per minute",  # one address as a whole (carrier NAT)
+    "RATELIMIT_KEY": "1200 per minute",  # one partner's API key
+}
+
+
+def _check_rate_limit(name: str, value) -> None:
+    try:
+        if isinstance(value, str) and value.strip() and parse_many(value):
+            return
+    except ValueError:
+        pass
+    example = RATE_LIMITS[name]
+    raise ValueError(f"{name} must look like '{example}', not {value!r}")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -60,11 +92,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         TILES_ATTRIBUTION=os.environ.get("TILES_ATTRIBUTION", ""),
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
-        AUDIT_INTERVAL_DAYS=int(os.environ.get("AUDIT_INTERVAL_DAYS", "180")),
+        AUDIT_INTERVAL_DAYS=_whole_number("AUDIT_INTERVAL_DAYS", 180),
+        **{name: os.environ.get(name) or default for name, default in RATE_LIMITS.items()},
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
         # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
         # client cannot pose as another address to dodge the rate limits.
-        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
+        TRUSTED_PROXIES=_whole_number("TRUSTED_PROXIES", 0),
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         # Riders pay for every byte: compress HTML, JSON and our static files.
         COMPRESS_MIMETYPES=[
@@ -85,6 +118,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    for name in RATE_LIMITS:
+        _check_rate_limit(name, app.config[name])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     storage.init_app(app)
@@ -94,7 +129,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Compress(app)
     assets.init_app(app)
     pages.init_app(app)
-    pages.init_app(app)
+    health.init_app(app)
     app.register_blueprint(web.bp)
     auth.init_app(app)
     app.register_blueprint(admin.bp)

@@ -4,7 +4,6 @@ Every command honours DATABASE_URL. Expected failures print one line (no traceba
 """
 
 import secrets
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +28,9 @@ def _store():
         raise click.ClickException(str(exc)) from None
     try:
         store.migrate()
-    except (StoreError, sqlite3.DatabaseError) as exc:
+    except StoreError as exc:
         store.close()
-        raise click.ClickException(f"cannot prepare the database: {exc}") from None
+        raise click.ClickException(str(exc)) from None
     return store
 
 
@@ -128,11 +127,16 @@ def seed_command(if_empty, path):
         run_import(store, path, None, dry_run=False)
         made = create_demo_users(store)
     click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
-    for name, role, region, password in made:
-        # Printed once, here; stored only as an argon2id hash.
+    if made:
+        # Printed once, here, framed so it stands out above the server's start-up lines;
+        # stored only as an argon2id hash.
+        rule = "=" * 72
         click.echo(
-            f"Demo {role} account (region {region or 'all'}): {name} / {password}  (shown once: note it)"
+            f"\n{rule}\n Demo staff accounts. Note the passwords now: they are shown only once."
         )
+        for name, role, region, password in made:
+            click.echo(f"   {name} / {password}    ({role}, region {region or 'all'})")
+        click.echo(f" Sign in at /login.\n{rule}\n")
 
 
 @click.command("import")

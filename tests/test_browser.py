@@ -430,9 +430,9 @@ def test_the_builders_snippet_works_on_another_site(browser, server, partner_sit
         if inner:
             break
         phone.page.wait_for_timeout(100)
-    inner.wait_for_function(
-        "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
-        " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 2; })()"
+    inner.wait_for_function(  # the frame may be found before its document or map exists
+        "(() => { const c = document.getElementById('yz-config'); const m = c && window[JSON.parse(c.textContent).map];"
+        " if (!m) return false; let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 2; })()"
     )
     assert inner.locator("#locate").inner_text().endswith("Nearest stations to me")
     phone.close()

@@ -10,22 +10,9 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from stations.core.model import Station
+from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 
-
-class StoreError(RuntimeError):
-    """A failure the user can act on (full disk, locked database); the message says which."""
-
-
-class StoreFull(StoreError):
-    pass
-
-
-class StoreBusy(StoreError):
-    pass
-
-
-class VersionConflict(StoreError):
-    """Someone else saved the station since it was read (optimistic concurrency)."""
+__all__ = ["Store", "StoreBusy", "StoreError", "StoreFull", "VersionConflict", "open_store"]
 
 
 class Store(Protocol):

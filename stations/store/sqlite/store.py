@@ -10,7 +10,7 @@ from dataclasses import replace
 import sqlite_utils
 
 from stations.core.model import Station, diff
-from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.sqlite.index import IndexQueries
 from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
@@ -59,8 +59,11 @@ class SQLiteStore(StaffQueries, IndexQueries):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        with _translated_errors():
-            migrations.apply(self.db)
+        try:
+            with _translated_errors():
+                migrations.apply(self.db)
+        except sqlite3.Error as exc:  # e.g. a read-only file: one clear StoreError, not sqlite3's
+            raise StoreError(f"cannot prepare the database {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -69,6 +72,14 @@ class SQLiteStore(StaffQueries, IndexQueries):
         """Roll back a transaction a failed caller left open, so the connection can be reused."""
         if self.db.conn.in_transaction:
             self.db.conn.execute("rollback")
+
+    def ping(self) -> int:
+        """One cheap read proving the database answers (the newest change number: a seek on
+        a primary key, fast at any size), or StoreError saying why it cannot be read."""
+        try:
+            return self.index_seq()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the database {self.path}: {exc}") from exc
 
     def __enter__(self):
         return self

@@ -62,10 +62,8 @@ def _address_key() -> str:
 
 
 def init_limits(app: Flask, bp) -> None:
-    """Rate limits on the public API blueprint for this app (storage per app)."""
-    app.config.setdefault("RATELIMIT_CLIENT", "120 per minute")
-    app.config.setdefault("RATELIMIT_ADDRESS", "6000 per minute")
-    app.config.setdefault("RATELIMIT_KEY", "1200 per minute")
+    """Rate limits on the public API blueprint for this app (storage per app); the budgets
+    RATELIMIT_CLIENT, RATELIMIT_ADDRESS and RATELIMIT_KEY come from the app's configuration."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(
         key_func=_client_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"]
