@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-quick lint bench screenshots clean
+.PHONY: run test test-quick typecheck lint bench screenshots clean
 
 # (Re)install when pyproject.toml changes; the stamp file records success.
 $(VENV)/.installed: pyproject.toml
@@ -29,13 +29,17 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app app seed --if-empty
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-## Set up and run every test, browser tests included
-test: $(VENV)/.installed $(CHROMIUM)
+## Set up, type-check, and run every test, browser tests included
+test: $(VENV)/.installed $(CHROMIUM) typecheck
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 ## Everything but the browser tests: a fast loop while working
-test-quick: $(VENV)/.installed
+test-quick: $(VENV)/.installed typecheck
 	$(BIN)/python -m pytest -m "not browser"
+
+## The code against the store protocols and its own annotations ([tool.mypy] in pyproject.toml)
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -51,4 +55,4 @@ screenshots: $(VENV)/.installed $(CHROMIUM)
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser -q
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache

@@ -62,16 +62,14 @@ class Locator:
 
     @classmethod
     def from_rows(cls, rows) -> "Locator":
-        """From store.locator_rows(): (id, lat, lon, facilities JSON, status, hours, closed_until)."""
-        import json
-
+        """From store.locator_rows(): (id, lat, lon, facilities, status, hours, closed_until, adcode)."""
         ids, lats, lons, masks, statuses, hours_, adcodes = [], [], [], [], [], [], []
         for station_id, lat, lon, facilities, status, opening_hours, _closed_until, adcode in rows:
             adcodes.append(adcode)
             ids.append(station_id)
             lats.append(lat)
             lons.append(lon)
-            masks.append(facility_mask(json.loads(facilities)))
+            masks.append(facility_mask(facilities))
             statuses.append(STATUS_CODES[status])
             hours_.append(opening_hours)
         return cls(ids, lats, lons, masks, statuses, hours_, adcodes)
@@ -135,7 +133,7 @@ class Locator:
         if self.tree is None or k < 1:
             return []
         need = facility_mask(facilities)
-        is_open = self._open_filter(at) if open_now else None
+        is_open = self._open_filter(at or datetime.now(hours.TZ)) if open_now else None
         point = geo.unit_vectors([lat], [lon])[0]
         n, total = min(len(self), max(4 * k, 16)), len(self)
         while True:  # widen until k candidates pass the filters (or every station was seen)
