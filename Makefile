@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run dev db test test-quick contracts lint bench screenshots clean
+.PHONY: help run dev db test test-quick contracts typecheck lint bench screenshots clean
 
 ## List the targets
 help:
@@ -40,8 +40,8 @@ run: db
 dev: db
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
-## Set up, check the import contracts, run every test (browser tests included)
-test: $(VENV)/.installed $(CHROMIUM) contracts
+## Set up, check the import contracts and the types, run every test (browser tests included)
+test: $(VENV)/.installed $(CHROMIUM) contracts typecheck
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 ## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
@@ -49,8 +49,12 @@ contracts: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 ## Everything but the browser tests: a fast loop while working
-test-quick: $(VENV)/.installed
+test-quick: $(VENV)/.installed typecheck
 	$(BIN)/python -m pytest -m "not browser"
+
+## The code against the store protocols and its own annotations ([tool.mypy] in pyproject.toml)
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 ## ruff: lint and formatting
 lint: $(VENV)/.installed
@@ -69,4 +73,4 @@ screenshots: $(VENV)/.installed $(CHROMIUM)
 
 ## Remove the virtualenv and the instance folder (database included)
 clean:
-	rm -rf $(VENV) instance .pytest_cache .grimp_cache .import_linter_cache
+	rm -rf $(VENV) instance .pytest_cache .grimp_cache .import_linter_cache .mypy_cache

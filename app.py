@@ -93,7 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
         AUDIT_INTERVAL_DAYS=_whole_number("AUDIT_INTERVAL_DAYS", 180),
-        **{name: os.environ.get(name) or default for name, default in RATE_LIMITS.items()},
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
         # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
         # client cannot pose as another address to dodge the rate limits.
@@ -115,6 +114,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") in ("1", "true")
         or os.environ.get("PUBLIC_URL", "").startswith("https://"),
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,  # uploads: imports and audit photos
+    )
+    app.config.update(
+        {name: os.environ.get(name) or default for name, default in RATE_LIMITS.items()}
     )
     if test_config:
         app.config.update(test_config)
@@ -140,6 +142,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Flask's documented way to wrap its WSGI app; mypy sees only a method being replaced.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     cli.init_app(app)
     return app

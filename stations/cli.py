@@ -16,11 +16,12 @@ from stations.core import accounts, importer, readers, standards, writers
 from stations.core.hours import TZ
 from stations.core.vocab import DATUMS
 from stations.store import StoreError, open_store
+from stations.store.protocols import AccountStore, StationStore, Store
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
 
 
-def _store():
+def _store() -> Store:
     """The configured store, migrated; a failure to open it is one line, not a traceback."""
     try:
         store = open_store(current_app.config["DATABASE_URL"])
@@ -59,7 +60,9 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-def run_import(store, path, crs, dry_run) -> importer.ImportPlan:
+def run_import(
+    store: StationStore, path: str, crs: str | None, dry_run: bool
+) -> importer.ImportPlan:
     """Plan, report and (unless dry_run or bad) apply an import; the CLI and seed share it."""
     try:
         plan = importer.plan_import(store, path, crs=crs, progress=_Progress)
@@ -375,8 +378,8 @@ def key_list():
     """
     with _store() as store:
         for k in store.api_keys():
-            state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
-            click.echo(f"{k['partner']:<24} {k['region'] or 'all':<7} {k['created_at']}  {state}")
+            state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
+            click.echo(f"{k.partner:<24} {k.region or 'all':<7} {k.created_at}  {state}")
 
 
 @key_group.command("revoke")
@@ -404,7 +407,7 @@ def _now() -> str:
 DEMO_USERS = (("demo-admin", "admin", ""), ("demo-auditor", "auditor", "6301"))
 
 
-def create_demo_users(store) -> list[tuple[str, str, str, str]]:
+def create_demo_users(store: AccountStore) -> list[tuple[str, str, str, str]]:
     """Demo accounts with fresh random passwords, returned to print once; none if they exist."""
     made = []
     for name, role, region in DEMO_USERS:

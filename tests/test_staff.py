@@ -359,7 +359,7 @@ def test_xining_auditor_cannot_change_hefei_through_any_route(
 
 def test_hefei_report_cannot_be_moved_from_xining(staff_app, xn, store):
     store.add_checkin(HF, "locked", None, "c1", "2026-11-20T08:00:00+08:00", False)
-    report_id = store.reports("", ("new",))[0]["id"]
+    report_id = store.reports("", ("new",))[0].id
     assert (
         xn.post(
             f"/admin/reports/{report_id}",
@@ -367,7 +367,7 @@ def test_hefei_report_cannot_be_moved_from_xining(staff_app, xn, store):
         ).status_code
         == 403
     )
-    assert store.report(report_id)["status"] == "new"
+    assert store.report(report_id).status == "new"
 
 
 def test_station_lists_show_only_the_region(xn):
@@ -406,9 +406,9 @@ def test_edit_with_history(xn, store):
     assert s.name == "城中区长江路工会驿站（扩建）" and s.version == 2
     last = store.history(XN)[0]
     assert (
-        last["actor"] == "xn-auditor"
-        and last["before"]["name"] == "城中区长江路工会驿站"
-        and last["after"]["manager_phone"] == "13800138001"
+        last.actor == "xn-auditor"
+        and last.before["name"] == "城中区长江路工会驿站"
+        and last.after["manager_phone"] == "13800138001"
     )
     assert "城中区长江路工会驿站（扩建）" in page(xn.get(f"/admin/stations/{XN}"))
 
@@ -551,7 +551,7 @@ def test_create_and_close_through_the_api(api_as_xn, store):
         f"/api/v1/stations/{made.json['id']}", headers={**c.auth, "If-Match": made.headers["ETag"]}
     )
     assert closed.status_code == 200 and closed.json["properties"]["status"] == "closed"
-    assert [h["action"] for h in store.history(made.json["id"])] == ["update", "create"]
+    assert [h.action for h in store.history(made.json["id"])] == ["update", "create"]
 
 
 def test_no_lost_update_under_concurrency(staff_app, store, db_path):
@@ -691,7 +691,7 @@ def test_audit_with_a_valid_photo_strips_its_location(xn, store, staff_app):
     assert Image.open(io.BytesIO(raw)).getexif().get(0x8825)
     assert audit_post(xn, XN, photo=("site.jpg", raw)).status_code == 303
     audit = store.audits_for(XN)[0]
-    name = store.audit_items(audit["id"])[0]["photo"]
+    name = store.audit_items(audit.id)[0].photo
     served = xn.get(f"/admin/evidence/{name}")
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     kept = Image.open(io.BytesIO(served.data))
@@ -792,20 +792,20 @@ def test_report_loop_overdue_at_72_hours_and_resolution_clears_the_warning(xn, s
     assert "超期" in page(xn.get("/admin/reports"))
     assert "有劳动者反映问题" in page(anon.get(f"/stations/{XN}"))
     token = csrf(xn, "/admin/reports")
-    xn.post(f"/admin/reports/{report['id']}", data={"csrf_token": token, "action": "acknowledge"})
-    assert store.report(report["id"])["status"] == "acknowledged"
+    xn.post(f"/admin/reports/{report.id}", data={"csrf_token": token, "action": "acknowledge"})
+    assert store.report(report.id).status == "acknowledged"
     assert (
         xn.post(
-            f"/admin/reports/{report['id']}", data={"csrf_token": token, "action": "resolve"}
+            f"/admin/reports/{report.id}", data={"csrf_token": token, "action": "resolve"}
         ).status_code
         == 303
     )
-    assert store.report(report["id"])["status"] == "acknowledged"  # a resolution needs a note
+    assert store.report(report.id).status == "acknowledged"  # a resolution needs a note
     xn.post(
-        f"/admin/reports/{report['id']}",
+        f"/admin/reports/{report.id}",
         data={"csrf_token": token, "action": "resolve", "note": "已联系加油站开门"},
     )
-    assert store.report(report["id"])["status"] == "resolved"
+    assert store.report(report.id).status == "resolved"
     public = page(anon.get(f"/stations/{XN}"))
     assert "有劳动者反映问题" not in public and "72.0 小时" in public
 

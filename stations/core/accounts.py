@@ -54,6 +54,27 @@ class User:
         return {2: first.province, 4: first.city, 6: first.district}[len(self.region)]
 
 
+@dataclass(frozen=True)
+class StaffSession:
+    """A signed-in browser: the cookie holds only its id; this row decides whether it is valid."""
+
+    user: User
+    created_at: str
+    last_seen: str
+    ended_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A partner's key (stored as a hash, never shown again): its own rate limit and region."""
+
+    id: int
+    partner: str
+    region: str  # adcode prefix the key may read; '' = the whole registry
+    created_at: str
+    revoked_at: str | None = None
+
+
 def require_write(user: User, adcode: str) -> None:
     if not user.can_write:
         raise AccessDenied(f"{user.name} is a {user.role}: read-only")

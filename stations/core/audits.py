@@ -1,10 +1,16 @@
 """Audits against a standard profile: prefill, scoring, due dates (pure)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from stations.core.model import Station, parse_date
+from stations.core.accounts import User, require_write
+from stations.core.model import Station, parse_date, stored_id
 from stations.core.standards import Profile
+
+if TYPE_CHECKING:
+    from stations.core.checkins import Report
+    from stations.store.protocols import AuditStore
 
 RESULTS = ("pass", "fail", "na")
 VISIT_KINDS = ("scheduled", "unannounced")
@@ -19,12 +25,33 @@ class AuditInvalid(ValueError):
 
 
 @dataclass(frozen=True)
-class Answer:
+class AuditItem:
+    """One item's result in an audit."""
+
     item: str
-    result: str
+    result: str  # pass | fail | na
     note: str = ""
-    valid_until: str | None = None
-    photo: str | None = None
+    valid_until: str | None = None  # ISO date, e.g. medicines' use-by date
+    photo: str | None = None  # a file name under instance/evidence
+
+
+Answer = AuditItem  # what a form or API body says of an item, before its photo is attached
+
+
+@dataclass(frozen=True)
+class Audit:
+    """One visit to a station against a standard profile."""
+
+    station_id: int
+    user_id: int
+    profile: str
+    visited_on: str  # ISO date
+    visit_kind: str  # scheduled | unannounced
+    score: float  # passed / applicable items
+    passed: bool
+    created_at: str
+    id: int = 0  # assigned by the store
+    auditor: str = ""  # the user's name, filled in when read back
 
 
 def on_the_map(station: Station) -> bool:
@@ -92,17 +119,17 @@ def is_due(
     return date.fromisoformat(last_audit_on) + interval <= today
 
 
-def overdue(report: dict, now: datetime, limit: timedelta = timedelta(hours=72)) -> bool:
+def overdue(report: "Report", now: datetime, limit: timedelta = timedelta(hours=72)) -> bool:
     """A report not moved on (new, or acknowledged but unresolved) within 72 hours."""
-    if report["status"] not in ("new", "acknowledged"):
+    if report.status not in ("new", "acknowledged"):
         return False
-    since = datetime.fromisoformat(report["status_at"] or report["created_at"])
+    since = datetime.fromisoformat(report.status_at or report.created_at)
     return now - since >= limit
 
 
 def record(
-    store,
-    user,
+    store: "AuditStore",
+    user: User,
     station: Station,
     profile: Profile,
     answers: list[Answer],
@@ -112,8 +139,6 @@ def record(
     now: datetime,
 ) -> tuple[int, float, bool]:
     """Check and store an audit (web form and API alike): (audit id, score, passed)."""
-    from stations.core.accounts import require_write
-
     require_write(user, station.adcode)
     if visit_kind not in VISIT_KINDS:
         raise AuditInvalid({"visit_kind": "choose scheduled or unannounced"})
@@ -122,25 +147,16 @@ def record(
     share, passed = score(profile, answers)
     with store.transaction():
         audit_id = store.add_audit(
-            {
-                "station_id": station.id,
-                "user_id": user.id,
-                "profile": profile.key,
-                "visited_on": visited_on.isoformat(),
-                "visit_kind": visit_kind,
-                "score": share,
-                "passed": int(passed),
-                "created_at": now.isoformat(timespec="seconds"),
-            },
-            [
-                {
-                    "item": a.item,
-                    "result": a.result,
-                    "note": a.note,
-                    "valid_until": a.valid_until,
-                    "photo": photos.get(a.item),
-                }
-                for a in answers
-            ],
+            Audit(
+                station_id=stored_id(station),
+                user_id=user.id,
+                profile=profile.key,
+                visited_on=visited_on.isoformat(),
+                visit_kind=visit_kind,
+                score=share,
+                passed=passed,
+                created_at=now.isoformat(timespec="seconds"),
+            ),
+            [replace(a, photo=photos.get(a.item)) for a in answers],
         )
     return audit_id, share, passed

@@ -6,9 +6,15 @@ rate-limit and to count distinct reporters, useless for finding a person.
 
 import hashlib
 import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from stations.core.vocab import FACILITIES, Term, Vocabulary
+
+if TYPE_CHECKING:
+    from stations.store.protocols import CheckinStore
 
 KINDS = Vocabulary(
     "kind",
@@ -24,6 +30,35 @@ POSITIVE = ("ok",)
 PER_STATION_WINDOW = timedelta(minutes=30)  # one check-in per client and station in this window
 PER_CLIENT_LIMIT = (20, timedelta(hours=1))  # and at most this many anywhere
 WARNING_WINDOW = timedelta(days=30)  # unresolved reports older than this no longer warn
+
+
+@dataclass(frozen=True)
+class Report:
+    """A worker's problem report (a check-in other than 'ok') and where it was made."""
+
+    id: int
+    station_id: int
+    kind: str
+    facility: str | None
+    created_at: str
+    status: str  # new | acknowledged | resolved | rejected
+    status_at: str | None
+    handled_by: int | None  # the staff user who last moved it
+    resolution: str | None
+    station_code: str
+    station_name: str
+    adcode: str
+    district: str
+
+
+@dataclass(frozen=True)
+class ReportCount:
+    """Open reports of one kind (and facility) at a station: what workers are warned of."""
+
+    kind: str
+    facility: str  # '' unless kind is 'broken'
+    count: int
+    last_at: str
 
 
 class CheckinRefused(ValueError):
@@ -51,7 +86,7 @@ def parse(kind: str, facility: str | None) -> tuple[str, str | None]:
     return key, fac
 
 
-def check_rate(store, client: str, station_id: int, now: datetime) -> None:
+def check_rate(store: "CheckinStore", client: str, station_id: int, now: datetime) -> None:
     """Refuse a check-in that comes too soon after the client's last ones."""
     if store.checkins_since(
         client, (now - PER_STATION_WINDOW).isoformat(timespec="seconds"), station_id
@@ -67,7 +102,9 @@ def check_rate(store, client: str, station_id: int, now: datetime) -> None:
         )
 
 
-def warnings_for(store, station_ids, now: datetime) -> dict[int, list[dict]]:
+def warnings_for(
+    store: "CheckinStore", station_ids: Iterable[int], now: datetime
+) -> dict[int, list[ReportCount]]:
     """Open problem reports per station, for workers to see before they go."""
     since = (now - WARNING_WINDOW).isoformat(timespec="seconds")
     return store.open_reports(station_ids, since)

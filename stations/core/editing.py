@@ -5,11 +5,15 @@ version the editor saw (optimistic concurrency), validate, write, append to the 
 plain read-then-write without this lost most updates under concurrency in a probe.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from stations.core.accounts import User, require_write
 from stations.core.model import FieldError, Invalid, Station, diff, validate
+
+if TYPE_CHECKING:
+    from stations.store.protocols import StationStore
 
 # Fields a person may set. Anything else in a body (id, version, verified, is_admin, …) is refused.
 EDITABLE = (
@@ -32,6 +36,20 @@ EDITABLE = (
 CREATE_ONLY = ("code",)
 
 
+@dataclass(frozen=True)
+class Change:
+    """One entry of a station's history: who changed what, the old and the new values."""
+
+    id: int
+    station_id: int
+    user_id: int | None  # None: the command line
+    actor: str
+    at: str
+    action: str  # create | update | import
+    before: dict[str, Any] | None  # the changed fields' old values (None when created)
+    after: dict[str, Any] | None
+
+
 class NotFound(LookupError):
     pass
 
@@ -39,11 +57,11 @@ class NotFound(LookupError):
 class Conflict(Exception):
     """The station changed since the editor loaded it: who changed it and when."""
 
-    def __init__(self, current: Station, last_change: dict | None):
+    def __init__(self, current: Station, last_change: Change | None):
         self.current = current
         self.last_change = last_change
-        who = last_change["actor"] if last_change else "someone"
-        when = last_change["at"] if last_change else current.updated_at
+        who = last_change.actor if last_change else "someone"
+        when = last_change.at if last_change else current.updated_at
         super().__init__(
             f"changed by {who} at {when}; review the current version and apply your change again"
         )
@@ -68,7 +86,14 @@ def _record(station: Station) -> dict:
     return record
 
 
-def create(store, user: User, data: dict, now: datetime) -> Station:
+def _stored(store: "StationStore", station_id: int) -> Station:
+    found = store.get(station_id)
+    if found is None:
+        raise NotFound(f"no station {station_id}")
+    return found
+
+
+def create(store: "StationStore", user: User, data: dict, now: datetime) -> Station:
     data = allowed(data, creating=True)
     station = validate(data, now=now)
     require_write(user, station.adcode)
@@ -79,11 +104,16 @@ def create(store, user: User, data: dict, now: datetime) -> Station:
             )
         station_id = store.insert_station(station, _stamp(now))
         store.add_change(station_id, user, _stamp(now), "create", None, station.content())
-    return store.get(station_id)
+    return _stored(store, station_id)
 
 
 def update(
-    store, user: User, station_id: int, data: dict, expected_version: int, now: datetime
+    store: "StationStore",
+    user: User,
+    station_id: int,
+    data: dict,
+    expected_version: int,
+    now: datetime,
 ) -> Station:
     """Apply changes to a station last seen at expected_version."""
     data = allowed(data)
@@ -106,10 +136,12 @@ def update(
         if not after:
             return current
         if not store.update_station(new, expected_version, _stamp(now)):
-            raise Conflict(store.get(station_id), store.last_change(station_id))
+            raise Conflict(_stored(store, station_id), store.last_change(station_id))
         store.add_change(station_id, user, _stamp(now), "update", before, after)
-    return store.get(station_id)
+    return _stored(store, station_id)
 
 
-def close(store, user: User, station_id: int, expected_version: int, now: datetime) -> Station:
+def close(
+    store: "StationStore", user: User, station_id: int, expected_version: int, now: datetime
+) -> Station:
     return update(store, user, station_id, {"status": "closed"}, expected_version, now)

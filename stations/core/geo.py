@@ -1,10 +1,22 @@
 """Distances and bearings on the WGS-84 ellipsoid (pure)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 from pyproj import Geod
 
 WGS84 = Geod(ellps="WGS84")
 MEAN_RADIUS = 6_371_008.8  # metres, for the spherical pre-ranking in the locator
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A WGS-84 box, min <= max on both axes (it never crosses the antimeridian: China does not)."""
+
+    min_lat: float
+    min_lon: float
+    max_lat: float
+    max_lon: float
 
 
 def distance_bearing(lat: float, lon: float, lats, lons) -> tuple[np.ndarray, np.ndarray]:

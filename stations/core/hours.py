@@ -50,8 +50,8 @@ def calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
     worked = set()
     for name in listed.values():
         for match in _SUBSTITUTED.finditer(name):
-            month, day, y = (int(g) for g in match.groups())
-            worked.add(date(y, month, day))
+            month, mday, y = (int(g) for g in match.groups())
+            worked.add(date(y, month, mday))
     off = set(listed)
     grew = True
     while grew:
@@ -312,10 +312,10 @@ def describe(expr: str, lang: str = "zh") -> str:
                 sel_done = True
             elif token in ("off", "closed", "open", "unknown"):
                 parts.append(words[token])
-            elif all(_TIME_SPAN.match(span) for span in token.split(",")):
+            elif all(matches := [_TIME_SPAN.match(span) for span in token.split(",")]):
                 spans = []
-                for span in token.split(","):
-                    h1, m1, h2, m2 = _TIME_SPAN.match(span).groups()
+                for match in filter(None, matches):
+                    h1, m1, h2, m2 = match.groups()
                     if (h2, m2) == ("24", "00") and (h1, m1) == ("00", "00"):
                         spans.append({"zh": "全天", "en": "all day"}[lang])
                     elif (h2, m2) <= (h1, m1) or int(h2) > 24:

@@ -12,13 +12,18 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from math import cos, radians
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyproj import Geod
 
 from stations.core import hours, readers
-from stations.core.accounts import AccessDenied, require_write
-from stations.core.model import Invalid, Station, validate
+from stations.core.accounts import AccessDenied, User, require_write
+from stations.core.geo import BBox
+from stations.core.model import Invalid, Station, stored_id, validate
 from stations.core.text import match_key
+
+if TYPE_CHECKING:
+    from stations.store.protocols import StationStore
 
 NEAR_METRES = 10.0
 _GEOD = Geod(ellps="WGS84")
@@ -69,13 +74,13 @@ def _record_from(existing: Station) -> dict:
 
 
 def plan_import(
-    store,
+    store: "StationStore",
     path: str | Path,
     *,
     crs: str | None = None,
     now: datetime | None = None,
     progress=None,
-    scope=None,
+    scope: User | None = None,
 ) -> ImportPlan:
     """Read and check a file against the store; writes nothing.
 
@@ -149,7 +154,7 @@ def plan_import(
         if base is None:
             plan.new.append(station)
         elif station.content() != base.content():
-            plan.previous[base.id] = base
+            plan.previous[stored_id(base)] = base
             plan.changed.append(
                 replace(station, id=base.id, created_at=base.created_at, version=base.version)
             )
@@ -162,7 +167,12 @@ def plan_import(
 
 
 def apply_plan(
-    store, plan: ImportPlan, *, now: datetime | None = None, progress=None, user=None
+    store: "StationStore",
+    plan: ImportPlan,
+    *,
+    now: datetime | None = None,
+    progress=None,
+    user: User | None = None,
 ) -> None:
     """Write a clean plan in one transaction."""
     if plan.errors:
@@ -175,7 +185,7 @@ def apply_plan(
             plan.new, plan.changed, stamp, progress=tick, actor=user, previous=plan.previous
         )
     finally:
-        if hasattr(tick, "close"):
+        if tick is not None and hasattr(tick, "close"):
             tick.close()
 
 
@@ -209,7 +219,7 @@ def _duplicate(a: Station, b: Station) -> float | None:
     return d if d <= NEAR_METRES else None
 
 
-def near_duplicates(store, labelled: list[tuple[str, Station]]) -> list[str]:
+def near_duplicates(store: "StationStore", labelled: list[tuple[str, Station]]) -> list[str]:
     """Warnings for pairs within 10 m with similar names: in the file, and file vs database."""
     found = []
     cell = 0.0002  # ~20 m: neighbours within 10 m share a cell or touch one
@@ -230,7 +240,7 @@ def near_duplicates(store, labelled: list[tuple[str, Station]]) -> list[str]:
     d_lat = NEAR_METRES / 111_000
     for label, s in labelled:
         d_lon = d_lat / max(cos(radians(s.lat)), 0.1)
-        for o in store.in_box(s.lat - d_lat, s.lon - d_lon, s.lat + d_lat, s.lon + d_lon):
+        for o in store.in_box(BBox(s.lat - d_lat, s.lon - d_lon, s.lat + d_lat, s.lon + d_lon)):
             if o.code not in codes and (d := _duplicate(s, o)) is not None:
                 found.append(
                     f"{label} ({s.code} {s.name}) is {d:.0f} m from the stored station {o.code} {o.name}"

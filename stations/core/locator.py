@@ -135,6 +135,13 @@ class _Part:
 class Locator:
     """An immutable snapshot of the spatial index at change number `seq` of the store."""
 
+    base: _Part  # the bulk: KD-tree, grid, columns
+    alive: np.ndarray  # base rows not replaced or removed since the base was built
+    overlay: _Part  # stations changed since, scanned
+    seq: int
+    hour_table: list[str]  # hour expressions by code
+    _hour_codes: dict[str, int]
+
     def __init__(
         self,
         ids,
@@ -271,7 +278,7 @@ class Locator:
         """
         if k < 1:
             return []
-        f = Filters(facility_mask(facilities), open_now, at, region)
+        f = Filters(facility_mask(facilities), open_now, at or datetime.now(hours.TZ), region)
         memo: dict[int, bool] = {}
         hits = self._nearest_in_base(lat, lon, k, f, memo) + self._nearest_in_overlay(
             lat, lon, k, f, memo
@@ -334,7 +341,7 @@ class Locator:
         region="",
     ) -> InView:
         """Visible stations in a box that pass the filters, found through the grid."""
-        f = Filters(facility_mask(facilities), open_now, at, region)
+        f = Filters(facility_mask(facilities), open_now, at or datetime.now(hours.TZ), region)
         memo: dict[int, bool] = {}
         parts = []
         for part, idx in (

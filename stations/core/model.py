@@ -82,6 +82,13 @@ class Station:
         return {name: getattr(self, name) for name in _CONTENT_NAMES}
 
 
+def stored_id(station: Station) -> int:
+    """The id of a station read from the store (every one has an id; a new one has not yet)."""
+    if station.id is None:
+        raise ValueError(f"station {station.code} has not been stored yet")
+    return station.id
+
+
 def diff(before: Station, after: Station) -> tuple[dict, dict]:
     """The edited fields that differ: (old values, new values)."""
     a, b = before.content(), after.content()
@@ -386,7 +393,7 @@ def validate(
 
     point = _coordinates(record, default_crs, errors)
     found = _region(record, point[0], point[1], point[5], errors) if point else None
-    if errors:
+    if errors or point is None or found is None:  # each None came with an error
         raise Invalid(errors)
     lat, lon, source, s_lat, s_lon, _ = point
     return Station(

@@ -3,10 +3,15 @@
 Staff-only fields (manager name and phone) are never copied here, whatever the Station holds.
 """
 
+from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from stations.core import hours, navigation
+from stations.core.audits import Audit, AuditItem
+from stations.core.checkins import ReportCount
 from stations.core.model import Station
 
 PUBLIC_FIELDS = (
@@ -51,8 +56,10 @@ def live_state(station: Station, now: datetime) -> dict:
     }
 
 
-def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dict:
-    props = {"id": station.id}
+def properties(
+    station: Station, *, now: datetime, url: str, warnings: Iterable[dict] = ()
+) -> dict[str, Any]:
+    props: dict[str, Any] = {"id": station.id}
     props.update({f: getattr(station, f) for f in PUBLIC_FIELDS})
     props["facilities"] = list(station.facilities)
     props["hours_text"] = {
@@ -66,25 +73,30 @@ def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dic
     return props
 
 
-def audit_badge(audit: dict | None) -> dict | None:
+def audit_badge(audit: Audit | None) -> dict | None:
     """What workers see of the latest audit: the standard, the verdict and the date."""
     if not audit:
         return None
     from stations.core.standards import profiles
 
-    profile = profiles().get(audit["profile"])
+    profile = profiles().get(audit.profile)
     return {
-        "profile": audit["profile"],
-        "profile_zh": profile.zh if profile else audit["profile"],
-        "profile_en": profile.en if profile else audit["profile"],
-        "passed": bool(audit["passed"]),
-        "visited_on": audit["visited_on"],
+        "profile": audit.profile,
+        "profile_zh": profile.zh if profile else audit.profile,
+        "profile_en": profile.en if profile else audit.profile,
+        "passed": audit.passed,
+        "visited_on": audit.visited_on,
     }
 
 
-def expired_warnings(items: list[dict]) -> list[dict]:
+def expired_warnings(items: Iterable[AuditItem]) -> list[dict]:
     """Audit items past their use-by date (medicines), as warnings for workers."""
-    return [{"kind": "expired", "item": i["item"], "valid_until": i["valid_until"]} for i in items]
+    return [{"kind": "expired", "item": i.item, "valid_until": i.valid_until} for i in items]
+
+
+def report_warnings(counts: Iterable[ReportCount]) -> list[dict]:
+    """Open problem reports (kind, facility, count, last_at), as warnings for workers."""
+    return [asdict(c) for c in counts]
 
 
 def median_hours(pairs: list[tuple[str, str]]) -> float | None:

@@ -74,7 +74,9 @@ def read(path: str | Path, *, max_rows: int = MAX_ROWS) -> Table:
 
 def _map_headers(raw_headers: list[str]) -> tuple[dict[str, str], list[str], dict[int, str]]:
     """(field -> header, unknown headers, column index -> field); duplicates rejected."""
-    headers, ignored, by_index = {}, [], {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    by_index: dict[int, str] = {}
     for i, raw in enumerate(raw_headers):
         name = str(raw if raw is not None else "").strip()
         if not name:
@@ -144,7 +146,7 @@ def _decode(data: bytes) -> str:
 
 def _delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", "\t", ";")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
 def read_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
@@ -303,7 +305,7 @@ def read_xlsx(path: Path, *, max_rows: int = MAX_ROWS) -> Table:
         except StopIteration:
             raise FileRejected("the first sheet is empty") from None
         headers, ignored, by_index = _map_headers(raw_headers)
-        rows = []
+        rows: list[Row] = []
         for number, values in enumerate(it, start=2):
             values = [_cell_text(v) for v in values]
             if not any(str(v).strip() for v in values):
@@ -355,7 +357,7 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         ) from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise FileRejected("expected a GeoJSON FeatureCollection of Point features")
-    if doc.duplicates:
+    if isinstance(doc, _Object) and doc.duplicates:
         raise FileRejected(f"the top-level object repeats the key {doc.duplicates[0]!r}")
     crs = doc.get("crs")
     if crs and "CRS84" not in json.dumps(crs) and "4326" not in json.dumps(crs):

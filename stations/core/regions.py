@@ -139,7 +139,8 @@ def district_geometry(adcode: str):
 
 def districts_of(prefix: str) -> list[Region]:
     """Every district whose adcode starts with prefix (e.g. '6301' for Xining)."""
-    return [region(c) for c in sorted(_district_names()) if c.startswith(prefix)]
+    found = (region(c) for c in sorted(_district_names()) if c.startswith(prefix))
+    return [r for r in found if r is not None]
 
 
 def in_extent(lat: float, lon: float) -> bool:

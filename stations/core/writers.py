@@ -39,7 +39,7 @@ def cells(station: Station, fields: list[str], lang: str = "en") -> list:
         value = data.get(f)
         if f == "facilities":
             value = ("、" if lang == "zh" else ";").join(
-                FACILITIES.label(k, "zh") if lang == "zh" else k for k in value
+                FACILITIES.label(k, "zh") if lang == "zh" else k for k in value or ()
             )
         elif f in _TERMS and lang == "zh" and value:
             value = _TERMS[f].label(value, "zh")

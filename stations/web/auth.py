@@ -48,14 +48,14 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def _load(session_id: str):
-    row = get_store().session(session_id)
-    if row is None or row["ended_at"] or row["user"].disabled_at:
+    found = get_store().session(session_id)
+    if found is None or found.ended_at or found.user.disabled_at:
         return None
     moment = now()
     cfg = current_app.config
     last_seen, created = (
-        datetime.fromisoformat(row["last_seen"]),
-        datetime.fromisoformat(row["created_at"]),
+        datetime.fromisoformat(found.last_seen),
+        datetime.fromisoformat(found.created_at),
     )
     if moment - last_seen > timedelta(
         minutes=cfg["STAFF_IDLE_MINUTES"]
@@ -64,11 +64,20 @@ def _load(session_id: str):
         return None
     if moment - last_seen > timedelta(seconds=60):  # one write a minute is enough for idleness
         get_store().touch_session(session_id, moment.isoformat(timespec="seconds"))
-    return StaffUser(row["user"], session_id)
+    return StaffUser(found.user, session_id)
 
 
-def staff() -> User | None:
+def signed_in() -> User | None:
+    """The signed-in staff user, if any."""
     return current_user.user if current_user.is_authenticated else None
+
+
+def staff() -> User:
+    """The signed-in staff user, in views behind staff_required (the admin blueprint)."""
+    user = signed_in()
+    if user is None:
+        abort(401)
+    return user
 
 
 def staff_required(view):
@@ -131,7 +140,7 @@ def login():
         return response
     found = store.user_login(name)
     ok = verify_password(found[1] if found else None, password)  # same cost for unknown names
-    if not ok or found[0].disabled_at:
+    if not ok or found is None or found[0].disabled_at:
         store.add_login_failure([client_key, name_key], moment.isoformat(timespec="seconds"))
         # One message for an unknown name, a wrong password and a disabled account.
         return render_template(
@@ -163,7 +172,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _staff():
-        return {"staff_user": staff()}
+        return {"staff_user": signed_in()}
 
 
 def forbid(message: str):

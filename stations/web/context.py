@@ -1,5 +1,5 @@
-"""Flask glue for the store: one store per request, opened on first use, closed at teardown;
-the spatial index shared by the process, following the store's writes (core.live_index)."""
+"""Flask glue for the store: one store per request, opened on first use and kept by the server
+thread for the next one; the request's clock and where maps open."""
 
 import threading
 from datetime import datetime
@@ -7,13 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app, g
 
 from stations.core.hours import TZ
-from stations.core.live_index import LiveIndex, StoreLocator
-from stations.core.locator import Locator
 from stations.store import Store, open_store
-
-_indexes: dict[str, LiveIndex] = {}
-_lock = threading.Lock()
-
 
 _migrated: set[str] = set()
 _thread = threading.local()  # one connection per server thread, reused
@@ -39,24 +33,6 @@ def get_store() -> Store:
             store.migrate()
             _migrated.add(url)
     return g.store
-
-
-def live_index() -> LiveIndex:
-    """This process's spatial index for the configured database (built in the background)."""
-    url = current_app.config["DATABASE_URL"]
-    index = _indexes.get(url)
-    if index is None:
-        with _lock:
-            index = _indexes.get(url)
-            if index is None:
-                busy = current_app.config.get("DATABASE_BUSY_TIMEOUT_MS")
-                index = _indexes[url] = LiveIndex(lambda: open_store(url, busy))
-    return index
-
-
-def get_locator() -> Locator | StoreLocator:
-    """The spatial index, at most a moment behind the latest write; never waits for a build."""
-    return live_index().locator(get_store())
 
 
 FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry

@@ -6,6 +6,7 @@ embed sets no cookie and holds no staff link or form.
 """
 
 import re
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import force_locale
@@ -13,16 +14,17 @@ from flask_babel import force_locale
 from stations.core import datum, present, regions
 from stations.core.vocab import FACILITIES
 from stations.web import maps, params
-from stations.web.context import get_locator, get_store, map_centre, now
+from stations.web.context import get_store, map_centre, now
 from stations.web.pages import ICONS, map_strings
 
-bp = Blueprint("embed", __name__, url_prefix="/embed")
+PREFIX = "/embed"
+bp = Blueprint("embed", __name__, url_prefix=PREFIX)
 _NUMBER = re.compile(r"^-?\d{1,3}(\.\d{1,8})?$")
 
 
-def options(args) -> dict:
+def options(args) -> dict[str, Any]:
     """Validated embed switches; anything malformed falls back to the default."""
-    out = {
+    out: dict[str, Any] = {
         "centre": None,
         "zoom": 13,
         "facilities": [],
@@ -113,8 +115,9 @@ def embed_list():
         k = params.integer(args, "k", 1, 20, default=10)
         q_lat, q_lon = datum.to_wgs84(lat, lon, params.crs(args))
         moment = now()
-        hits = get_locator().nearest(q_lat, q_lon, k, at=moment)
-        stations = get_store().by_ids([h.id for h in hits])
+        store = get_store()
+        hits = store.nearest(q_lat, q_lon, k, at=moment)
+        stations = store.by_ids([h.id for h in hits])
         for h in hits:
             s = stations[h.id]
             items.append(
@@ -134,7 +137,7 @@ def init_app(app) -> None:
 
     @app.after_request
     def frame_policy(response):
-        if request.path in (bp.url_prefix, bp.url_prefix + "/list"):
+        if request.path in (PREFIX, PREFIX + "/list"):
             response.headers["Content-Security-Policy"] = "frame-ancestors *"
         else:
             response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"

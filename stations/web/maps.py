@@ -8,6 +8,7 @@ tiles, and stay small for riders who pay for data.
 from dataclasses import dataclass
 
 import folium
+from branca.element import Figure
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,19 @@ def station_map(
     )
     m.default_js = [("leaflet", leaflet_js)]
     m.default_css = [("leaflet_css", leaflet_css)]
-    layer = dict(attr=tiles.attribution, max_zoom=tiles.max_zoom, subdomains=tiles.subdomains)
-    folium.TileLayer(tiles=tiles.url, name="base", **layer).add_to(m)
-    if tiles.labels_url:
-        folium.TileLayer(
-            tiles=tiles.labels_url, name="labels", overlay=True, control=False, **layer
-        ).add_to(m)
+    for url, name, overlay in ((tiles.url, "base", False), (tiles.labels_url, "labels", True)):
+        if url:
+            folium.TileLayer(
+                tiles=url,
+                name=name,
+                overlay=overlay,
+                control=not overlay,
+                attr=tiles.attribution,
+                max_zoom=tiles.max_zoom,
+                subdomains=tiles.subdomains,
+            ).add_to(m)
     root = m.get_root()
+    assert isinstance(root, Figure)  # a Map always sits in a Figure of its own
     root.render()
     return {
         "header": root.header.render(),

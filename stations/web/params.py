@@ -5,8 +5,9 @@ Fullwidth digits (１２３．５) are accepted, as in imports: Chinese input me
 
 import math
 import re
-from dataclasses import dataclass
+from typing import Literal, overload
 
+from stations.core.geo import BBox
 from stations.core.text import ascii_digits
 from stations.core.vocab import DATUMS, FACILITIES
 
@@ -16,6 +17,8 @@ MAX_QUERY_BYTES = 4096
 
 
 class ApiError(Exception):
+    etag: str | None = None  # the current version's ETag, sent with a version conflict
+
     def __init__(
         self,
         message: str,
@@ -30,6 +33,10 @@ class ApiError(Exception):
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
+@overload
+def _one(args, name: str, required: Literal[True]) -> str: ...
+@overload
+def _one(args, name: str, required: bool = False) -> str | None: ...
 def _one(args, name: str, required: bool = False) -> str | None:
     values = args.getlist(name)
     if len(values) > 1:
@@ -42,6 +49,10 @@ def _one(args, name: str, required: bool = False) -> str | None:
     return value
 
 
+@overload
+def decimal(args, name: str, low: float, high: float, required: Literal[True]) -> float: ...
+@overload
+def decimal(args, name: str, low: float, high: float, required: bool = False) -> float | None: ...
 def decimal(args, name: str, low: float, high: float, required: bool = False) -> float | None:
     value = _one(args, name, required)
     if value is None:
@@ -56,6 +67,10 @@ def decimal(args, name: str, low: float, high: float, required: bool = False) ->
     return number
 
 
+@overload
+def integer(args, name: str, low: int, high: int, default: int) -> int: ...
+@overload
+def integer(args, name: str, low: int, high: int, default: None = None) -> int | None: ...
 def integer(args, name: str, low: int, high: int, default: int | None = None) -> int | None:
     value = _one(args, name)
     if value is None:
@@ -84,7 +99,8 @@ def facilities(args, name: str = "facilities") -> tuple[str, ...]:
     value = _one(args, name)
     if value is None:
         return ()
-    keys, unknown = [], []
+    keys: list[str] = []
+    unknown: list[str] = []
     for item in filter(None, (v.strip() for v in re.split(r"[,，、]", value))):
         key = FACILITIES.parse(item)
         (keys if key else unknown).append(key or item)
@@ -106,15 +122,11 @@ def crs(args, name: str = "crs") -> str:
     return key
 
 
-@dataclass(frozen=True)
-class Box:
-    min_lat: float
-    min_lon: float
-    max_lat: float
-    max_lon: float
-
-
-def bbox(args, name: str = "bbox", required: bool = True) -> Box | None:
+@overload
+def bbox(args, name: str = "bbox", required: Literal[True] = True) -> BBox: ...
+@overload
+def bbox(args, name: str = "bbox", *, required: bool) -> BBox | None: ...
+def bbox(args, name: str = "bbox", required: bool = True) -> BBox | None:
     value = _one(args, name, required)
     if value is None:
         return None
@@ -129,4 +141,4 @@ def bbox(args, name: str = "bbox", required: bool = True) -> Box | None:
             f"{name} must be min_lon,min_lat,max_lon,max_lat with min <= max, lon in ±180, lat in ±90",
             name,
         )
-    return Box(min_lat, min_lon, max_lat, max_lon)
+    return BBox(min_lat, min_lon, max_lat, max_lon)

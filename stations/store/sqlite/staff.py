@@ -1,19 +1,76 @@
 """SQL for staff: users, sessions, tokens, login attempts, history, audits, reports.
 
-A mixin of SQLiteStore (it relies on self.db, self._rows, self._query and self.transaction).
+A mixin of SQLiteStore (it relies on what `Connected` declares: db, _rows, _query, transaction).
 """
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from stations.core.accounts import User
+from stations.core.accounts import ApiKey, StaffSession, User
+from stations.core.audits import Audit, AuditItem
+from stations.core.checkins import Report
+from stations.core.editing import Change
+from stations.core.model import Station
+from stations.store.sqlite.base import Connected, inserted_id
 from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
 
 
-def _user(row) -> User:
+def _user(row: dict[str, Any]) -> User:
     return User(row["id"], row["name"], row["role"], row["region"], row["disabled_at"])
 
 
-class StaffQueries:
+def _json(value: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value is not None else None
+
+
+def _change(row: dict[str, Any]) -> Change:
+    return Change(
+        id=row["id"],
+        station_id=row["station_id"],
+        user_id=row["user_id"],
+        actor=row["actor"],
+        at=row["at"],
+        action=row["action"],
+        before=json.loads(row["before"]) if row["before"] else None,
+        after=json.loads(row["after"]) if row["after"] else None,
+    )
+
+
+def _audit(row: dict[str, Any]) -> Audit:
+    return Audit(
+        id=row["id"],
+        station_id=row["station_id"],
+        user_id=row["user_id"],
+        auditor=row["auditor"],
+        profile=row["profile"],
+        visited_on=row["visited_on"],
+        visit_kind=row["visit_kind"],
+        score=row["score"],
+        passed=bool(row["passed"]),
+        created_at=row["created_at"],
+    )
+
+
+def _item(row: dict[str, Any]) -> AuditItem:
+    return AuditItem(row["item"], row["result"], row["note"], row["valid_until"], row["photo"])
+
+
+def _api_key(row: dict[str, Any]) -> ApiKey:
+    return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
+
+
+# Problem reports with the station they concern (the client's hash stays in the store).
+_REPORTS = """
+    select c.id, c.station_id, c.kind, c.facility, c.created_at, c.status, c.status_at,
+           c.handled_by, c.resolution, s.code as station_code, s.name as station_name,
+           s.adcode, s.district
+    from checkins c join stations s on s.id = c.station_id
+"""
+_AUDITS = "select a.*, u.name as auditor from audits a join users u on u.id = a.user_id"
+
+
+class StaffQueries(Connected):
     # -- users --------------------------------------------------------------------------------
 
     def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
@@ -22,7 +79,7 @@ class StaffQueries:
                 "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
                 [name, password_hash, role, region, now],
             )
-            return cursor.lastrowid
+            return inserted_id(cursor)
 
     def user_login(self, name: str) -> tuple[User, str] | None:
         rows = list(self._rows("select * from users where name = ?", [name]))
@@ -61,7 +118,7 @@ class StaffQueries:
                 [session_id, user_id, now, now],
             )
 
-    def session(self, session_id: str) -> dict | None:
+    def session(self, session_id: str) -> StaffSession | None:
         sql = """
             select u.*, s.created_at as session_created, s.last_seen, s.ended_at
             from staff_sessions s join users u on u.id = s.user_id where s.id = ?
@@ -70,12 +127,8 @@ class StaffQueries:
         if not rows:
             return None
         row = rows[0]
-        return {
-            "user": _user(row),
-            "created_at": row["session_created"],  # not the user's created_at
-            "last_seen": row["last_seen"],
-            "ended_at": row["ended_at"],
-        }
+        # session_created: the session's, not the user's created_at
+        return StaffSession(_user(row), row["session_created"], row["last_seen"], row["ended_at"])
 
     def touch_session(self, session_id: str, now: str) -> None:
         with self.transaction():
@@ -123,20 +176,16 @@ class StaffQueries:
                 [partner, key_hash, region, now],
             )
 
-    def api_key(self, key_hash: str) -> dict | None:
+    def api_key(self, key_hash: str) -> ApiKey | None:
         rows = list(
             self._rows(
                 "select * from api_keys where key_hash = ? and revoked_at is null", [key_hash]
             )
         )
-        return rows[0] if rows else None
+        return _api_key(rows[0]) if rows else None
 
-    def api_keys(self) -> list[dict]:
-        return list(
-            self._rows(
-                "select id, partner, region, created_at, revoked_at from api_keys order by partner, id"
-            )
-        )
+    def api_keys(self) -> list[ApiKey]:
+        return [_api_key(r) for r in self._rows("select * from api_keys order by partner, id")]
 
     def revoke_api_keys(self, partner: str, now: str) -> int:
         with self.transaction():
@@ -158,16 +207,16 @@ class StaffQueries:
 
     # -- station edits and their history ------------------------------------------------------
 
-    def insert_station(self, station, now: str) -> int:
+    def insert_station(self, station: Station, now: str) -> int:
         columns = INSERT_COLUMNS
         row = station_row(station)
         row.update(created_at=now, updated_at=now, version=1)
         sql = (
             f"insert into stations ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
         )
-        return self.db.conn.execute(sql, [row[c] for c in columns]).lastrowid
+        return inserted_id(self.db.conn.execute(sql, [row[c] for c in columns]))
 
-    def update_station(self, station, expected_version: int, now: str) -> bool:
+    def update_station(self, station: Station, expected_version: int, now: str) -> bool:
         """Write station over the row with its id if that row is still at expected_version."""
         row = station_row(station)
         station_id = row.pop("id")
@@ -187,8 +236,8 @@ class StaffQueries:
         user: User | None,
         at: str,
         action: str,
-        before: dict | None,
-        after: dict | None,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
     ) -> None:
         self.db.conn.execute(
             "insert into station_changes (station_id, user_id, actor, at, action, before, after) values (?, ?, ?, ?, ?, ?, ?)",
@@ -198,29 +247,23 @@ class StaffQueries:
                 user.name if user else "command line",
                 at,
                 action,
-                json.dumps(before, ensure_ascii=False) if before is not None else None,
-                json.dumps(after, ensure_ascii=False) if after is not None else None,
+                _json(before),
+                _json(after),
             ],
         )
 
-    def history(self, station_id: int) -> list[dict]:
-        rows = list(
-            self._rows(
-                "select * from station_changes where station_id = ? order by id desc", [station_id]
-            )
-        )
-        for row in rows:
-            row["before"] = json.loads(row["before"]) if row["before"] else None
-            row["after"] = json.loads(row["after"]) if row["after"] else None
-        return rows
+    def history(self, station_id: int) -> list[Change]:
+        sql = "select * from station_changes where station_id = ? order by id desc"
+        return [_change(r) for r in self._rows(sql, [station_id])]
 
-    def last_change(self, station_id: int) -> dict | None:
-        found = self.history(station_id)
+    def last_change(self, station_id: int) -> Change | None:
+        sql = "select * from station_changes where station_id = ? order by id desc limit 1"
+        found = [_change(r) for r in self._rows(sql, [station_id])]
         return found[0] if found else None
 
     def stations_in_region(
         self, region: str, limit: int = 500, offset: int = 0, q: str = ""
-    ) -> list:
+    ) -> list[Station]:
         sql = "select * from stations where adcode like ? and (? = '' or name like ? or code like ?) order by city, district, code limit ? offset ?"
         like = f"%{q}%"
         return self._query(sql, [region + "%", q, like, like, limit, offset])
@@ -238,59 +281,57 @@ class StaffQueries:
                 "insert or replace into region_profiles values (?, ?)", [region, profile]
             )
 
-    def add_audit(self, audit: dict, items: list[dict]) -> int:
+    def add_audit(self, audit: Audit, items: Sequence[AuditItem]) -> int:
         """Insert an audit and its items (the caller holds the transaction)."""
         cursor = self.db.conn.execute(
             """insert into audits (station_id, user_id, profile, visited_on, visit_kind, score, passed, created_at)
-               values (:station_id, :user_id, :profile, :visited_on, :visit_kind, :score, :passed, :created_at)""",
-            audit,
+               values (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                audit.station_id,
+                audit.user_id,
+                audit.profile,
+                audit.visited_on,
+                audit.visit_kind,
+                audit.score,
+                int(audit.passed),
+                audit.created_at,
+            ],
         )
-        audit_id = cursor.lastrowid
+        audit_id = inserted_id(cursor)
         self.db.conn.executemany(
             "insert into audit_items (audit_id, item, result, note, photo, valid_until) values (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    audit_id,
-                    i["item"],
-                    i["result"],
-                    i.get("note", ""),
-                    i.get("photo"),
-                    i.get("valid_until"),
-                )
-                for i in items
-            ],
+            [(audit_id, i.item, i.result, i.note, i.photo, i.valid_until) for i in items],
         )
         return audit_id
 
-    def latest_audits(self, station_ids) -> dict[int, dict]:
+    def latest_audits(self, station_ids: Iterable[int]) -> dict[int, Audit]:
         ids = [int(i) for i in station_ids]
         out = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             sql = f"""
-                select a.*, u.name as auditor from audits a join users u on u.id = a.user_id
+                {_AUDITS}
                 where a.id in (select max(id) from audits where station_id in ({",".join("?" * len(chunk))}) group by station_id)
             """
             for row in self._rows(sql, chunk):
-                out[row["station_id"]] = row
+                out[row["station_id"]] = _audit(row)
         return out
 
-    def audit_items(self, audit_id: int) -> list[dict]:
-        return list(
-            self._rows("select * from audit_items where audit_id = ? order by rowid", [audit_id])
-        )
+    def audit_items(self, audit_id: int) -> list[AuditItem]:
+        sql = "select * from audit_items where audit_id = ? order by rowid"
+        return [_item(r) for r in self._rows(sql, [audit_id])]
 
-    def audits_for(self, station_id: int) -> list[dict]:
-        sql = "select a.*, u.name as auditor from audits a join users u on u.id = a.user_id where station_id = ? order by visited_on desc, a.id desc"
-        return list(self._rows(sql, [station_id]))
+    def audits_for(self, station_id: int) -> list[Audit]:
+        sql = f"{_AUDITS} where station_id = ? order by visited_on desc, a.id desc"
+        return [_audit(r) for r in self._rows(sql, [station_id])]
 
-    def expired_items(self, station_ids, today: str) -> dict[int, list[dict]]:
+    def expired_items(self, station_ids: Iterable[int], today: str) -> dict[int, list[AuditItem]]:
         """Items of each station's latest audit whose use-by date has passed."""
         latest = self.latest_audits(station_ids)
-        out: dict[int, list[dict]] = {}
+        out: dict[int, list[AuditItem]] = {}
         for station_id, audit in latest.items():
-            for item in self.audit_items(audit["id"]):
-                if item["valid_until"] and item["valid_until"] < today:
+            for item in self.audit_items(audit.id):
+                if item.valid_until and item.valid_until < today:
                     out.setdefault(station_id, []).append(item)
         return out
 
@@ -302,18 +343,16 @@ class StaffQueries:
 
     # -- problem reports ----------------------------------------------------------------------
 
-    def reports(self, region: str, statuses: tuple[str, ...]) -> list[dict]:
+    def reports(self, region: str, statuses: Sequence[str]) -> list[Report]:
         sql = f"""
-            select c.*, s.name as station_name, s.code as station_code, s.adcode, s.district
-            from checkins c join stations s on s.id = c.station_id
+            {_REPORTS}
             where s.adcode like ? and c.kind != 'ok' and c.status in ({",".join("?" * len(statuses))})
             order by c.created_at
         """
-        return list(self._rows(sql, [region + "%", *statuses]))
+        return [Report(**r) for r in self._rows(sql, [region + "%", *statuses])]
 
-    def report(self, report_id: int) -> dict | None:
-        sql = "select c.*, s.adcode from checkins c join stations s on s.id = c.station_id where c.id = ?"
-        rows = list(self._rows(sql, [report_id]))
+    def report(self, report_id: int) -> Report | None:
+        rows = [Report(**r) for r in self._rows(f"{_REPORTS} where c.id = ?", [report_id])]
         return rows[0] if rows else None
 
     def set_report_status(
@@ -328,4 +367,4 @@ class StaffQueries:
     def resolve_times(self, station_id: int) -> list[tuple[str, str]]:
         """(reported, resolved) moments of a station's resolved problem reports."""
         sql = "select created_at, status_at from checkins where station_id = ? and kind != 'ok' and status = 'resolved'"
-        return self.db.conn.execute(sql, [station_id]).fetchall()
+        return [(a, b) for a, b in self.db.conn.execute(sql, [station_id])]

@@ -1,19 +1,25 @@
 """The SQLite store (embedded default). Every SQL statement in the project lives here."""
 
-import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any, Self
 
 import sqlite_utils
 
-from stations.core.model import Station, diff
+from stations.core.accounts import User
+from stations.core.checkins import ReportCount
+from stations.core.counts import CityCount, RegionSummary, RegistrySummary
+from stations.core.geo import BBox
+from stations.core.model import Station, diff, stored_id
 from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
-from stations.store.sqlite.index import IndexQueries
+from stations.store.protocols import Store
+from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
-from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
+from stations.store.sqlite.rows import INSERT_COLUMNS, facilities_from, row_station, station_row
+from stations.store.sqlite.spatial import SpatialQueries
 from stations.store.sqlite.staff import StaffQueries
 
 BUSY_TIMEOUT_MS = 5000
@@ -35,9 +41,10 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(StaffQueries, IndexQueries):
+class SQLiteStore(StaffQueries, SpatialQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         try:
@@ -68,6 +75,9 @@ class SQLiteStore(StaffQueries, IndexQueries):
     def close(self) -> None:
         self.db.close()
 
+    def reopen(self) -> "SQLiteStore":
+        return SQLiteStore(self.path, self.busy_timeout_ms)
+
     def reset(self) -> None:
         """Roll back a transaction a failed caller left open, so the connection can be reused."""
         if self.db.conn.in_transaction:
@@ -81,14 +91,14 @@ class SQLiteStore(StaffQueries, IndexQueries):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the database {self.path}: {exc}") from exc
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Self]:
         """One write transaction, taken at once (BEGIN IMMEDIATE) so a second writer waits at
         the start instead of failing half-way; rolled back whole on any error."""
         conn = self.db.conn
@@ -104,7 +114,9 @@ class SQLiteStore(StaffQueries, IndexQueries):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def _rows(self, sql: str, params=()):
+    def _rows(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> Iterator[dict[str, Any]]:
         # Straight to sqlite3: sqlite-utils' query() wraps each read in a savepoint, which
         # triples the cost of the many small lookups an import makes.
         cursor = self.db.conn.execute(sql, params)
@@ -112,7 +124,7 @@ class SQLiteStore(StaffQueries, IndexQueries):
         for values in cursor:
             yield dict(zip(names, values, strict=True))
 
-    def _query(self, sql: str, params=()) -> list[Station]:
+    def _query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Station]:
         return [row_station(r) for r in self._rows(sql, params)]
 
     def count(self) -> int:
@@ -129,10 +141,10 @@ class SQLiteStore(StaffQueries, IndexQueries):
         return found[0] if found else None
 
     def by_codes(self, codes: Iterable[str]) -> dict[str, Station]:
-        codes = list(codes)
-        out = {}
-        for start in range(0, len(codes), 500):  # stay under SQLite's bound-parameter limit
-            chunk = codes[start : start + 500]
+        wanted = list(codes)
+        out: dict[str, Station] = {}
+        for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
             sql = f"select * from stations where code in ({','.join('?' * len(chunk))})"
             out.update((s.code, s) for s in self._query(sql, chunk))
         return out
@@ -145,16 +157,12 @@ class SQLiteStore(StaffQueries, IndexQueries):
         sql = "select * from stations order by province, city, district, code limit ? offset ?"
         return self._query(sql, [limit, offset])
 
-    def in_box(
-        self, min_lat: float, min_lon: float, max_lat: float, max_lon: float
-    ) -> list[Station]:
+    def in_box(self, box: BBox) -> list[Station]:
         sql = """
             select s.* from stations_rtree r join stations s on s.id = r.id
-            where r.max_lon >= :min_lon and r.min_lon <= :max_lon
-              and r.max_lat >= :min_lat and r.min_lat <= :max_lat
+            where r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?
         """
-        box = {"min_lat": min_lat, "min_lon": min_lon, "max_lat": max_lat, "max_lon": max_lon}
-        return self._query(sql, box)
+        return self._query(sql, [box.min_lon, box.max_lon, box.min_lat, box.max_lat])
 
     def demo_count(self) -> int:
         """How many fictitious demo stations (codes DEMO-…) are loaded: the pages say so."""
@@ -162,21 +170,27 @@ class SQLiteStore(StaffQueries, IndexQueries):
             "select count(*) from stations where code like 'DEMO-%'"
         ).fetchone()[0]
 
-    def by_ids(self, ids) -> dict[int, Station]:
-        ids = [int(i) for i in ids]
-        out = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+    def revision(self) -> int:
+        """The newest change to what the spatial index uses (position, status, hours,
+        facilities, adcode); check-ins and edits of other fields leave it alone."""
+        return self.index_seq()
+
+    def by_ids(self, ids: Iterable[int]) -> dict[int, Station]:
+        wanted = [int(i) for i in ids]
+        out: dict[int, Station] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
             sql = f"select * from stations where id in ({','.join('?' * len(chunk))})"
-            out.update((s.id, s) for s in self._query(sql, chunk))
+            out.update((stored_id(s), s) for s in self._query(sql, chunk))
         return out
 
-    def count_in_box(self, min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> int:
+    def count_in_box(self, box: BBox) -> int:
         sql = """
             select count(*) from stations_rtree
             where max_lon >= ? and min_lon <= ? and max_lat >= ? and min_lat <= ?
         """
-        return self.db.conn.execute(sql, [min_lon, max_lon, min_lat, max_lat]).fetchone()[0]
+        params = [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
+        return self.db.conn.execute(sql, params).fetchone()[0]
 
     def centre(self) -> tuple[float, float] | None:
         """Mean position of the city with the most stations: where a map opens by default."""
@@ -211,21 +225,21 @@ class SQLiteStore(StaffQueries, IndexQueries):
                 self.db.conn.execute(
                     "update stations set verified_at = ? where id = ?", [now, station_id]
                 )
-            return cursor.lastrowid
+            return inserted_id(cursor)
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         """How many check-ins a client made since a moment (at one station, or anywhere)."""
         sql = "select count(*) from checkins where client_hash = ? and created_at >= ?"
-        params = [client_hash, since]
+        params: list[str | int] = [client_hash, since]
         if station_id is not None:
             sql += " and station_id = ?"
             params.append(station_id)
         return self.db.conn.execute(sql, params).fetchone()[0]
 
-    def open_reports(self, station_ids, since: str) -> dict[int, list[dict]]:
+    def open_reports(self, station_ids: Iterable[int], since: str) -> dict[int, list[ReportCount]]:
         """Unresolved negative check-ins per station since a moment, grouped by kind."""
         ids = [int(i) for i in station_ids]
-        out: dict[int, list[dict]] = {}
+        out: dict[int, list[ReportCount]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             sql = f"""
@@ -237,22 +251,23 @@ class SQLiteStore(StaffQueries, IndexQueries):
                 group by station_id, kind, facility order by last_at desc
             """
             for row in self._rows(sql, [since, *chunk]):
-                out.setdefault(row.pop("station_id"), []).append(row)
+                out.setdefault(row.pop("station_id"), []).append(ReportCount(**row))
         return out
 
     def public_page(
         self,
         *,
-        box=None,
+        box: BBox | None = None,
         region: str = "",
-        statuses=(),
-        facilities=(),
-        updated_since=None,
+        statuses: Sequence[str] = (),
+        facilities: Sequence[str] = (),
+        updated_since: str | None = None,
         after_id: int = 0,
         limit: int = 100,
     ) -> list[Station]:
         """Published stations (never planned ones) matching filters, by id after a cursor."""
-        where, params = ["s.status != 'planned'", "s.id > ?"], [after_id]
+        where = ["s.status != 'planned'", "s.id > ?"]
+        params: list[str | int | float] = [after_id]
         source = "stations s"
         if box is not None:
             source = "stations_rtree r join stations s on s.id = r.id"
@@ -273,7 +288,7 @@ class SQLiteStore(StaffQueries, IndexQueries):
         sql = f"select s.* from {source} where {' and '.join(where)} order by s.id limit ?"
         return self._query(sql, [*params, limit])
 
-    def region_summary(self, region: str) -> dict:
+    def region_summary(self, region: str) -> RegionSummary:
         """Counts for a region (adcode prefix): by status, by facility, freshness, newest change."""
         like = region + "%"
         sql = "select status, count(*) from stations where adcode like ? and status != 'planned' group by status"
@@ -282,7 +297,7 @@ class SQLiteStore(StaffQueries, IndexQueries):
         for (raw,) in self.db.conn.execute(
             "select facilities from stations where adcode like ? and status = 'open'", [like]
         ):
-            for key in json.loads(raw):
+            for key in facilities_from(raw):
                 facilities[key] = facilities.get(key, 0) + 1
         sql = "select max(updated_at), count(verified_at) from stations where adcode like ? and status != 'planned'"
         newest, verified = self.db.conn.execute(sql, [like]).fetchone()
@@ -293,13 +308,13 @@ class SQLiteStore(StaffQueries, IndexQueries):
             "verified": verified,
         }
 
-    def summary(self) -> dict:
+    def summary(self) -> RegistrySummary:
         """Counts for `stats` and the home page: total, by status, by city, newest change."""
         by_status = dict(
             self.db.execute("select status, count(*) from stations group by status").fetchall()
         )
         by_city = [
-            {"province": p, "city": c, "stations": n, "open": o}
+            CityCount(province=p, city=c, stations=n, open=o)
             for p, c, n, o in self.db.execute(
                 """select province, city, count(*), sum(status = 'open')
                    from stations group by province, city order by count(*) desc"""
@@ -320,9 +335,9 @@ class SQLiteStore(StaffQueries, IndexQueries):
         new: list[Station],
         changed: list[Station],
         now: str,
-        progress=None,
-        actor=None,
-        previous=None,
+        progress: Callable[[int], None] | None = None,
+        actor: User | None = None,
+        previous: Mapping[int, Station] | None = None,
     ) -> None:
         """Insert new stations and update changed ones (matched by id, guarded by version),
         with their history, all in one transaction: a failure or a kill leaves the database as
@@ -359,8 +374,15 @@ class SQLiteStore(StaffQueries, IndexQueries):
                     progress(1)
             self._import_history(new, changed, now, actor, previous or {})
 
-    def _import_history(self, new, changed, now: str, actor, previous: dict) -> None:
-        ids = {}
+    def _import_history(
+        self,
+        new: list[Station],
+        changed: list[Station],
+        now: str,
+        actor: User | None,
+        previous: Mapping[int, Station],
+    ) -> None:
+        ids: dict[str, int] = {}
         for start in range(0, len(new), 500):
             chunk = [s.code for s in new[start : start + 500]]
             sql = f"select code, id from stations where code in ({','.join('?' * len(chunk))})"
@@ -368,9 +390,16 @@ class SQLiteStore(StaffQueries, IndexQueries):
         for s in new:
             self.add_change(ids[s.code], actor, now, "import", None, s.content())
         for s in changed:
-            before, after = diff(previous[s.id], s) if s.id in previous else (None, s.content())
-            self.add_change(s.id, actor, now, "import", before, after)
+            old = previous.get(stored_id(s))
+            before, after = diff(old, s) if old else (None, s.content())
+            self.add_change(stored_id(s), actor, now, "import", before, after)
 
     def set_max_pages(self, pages: int) -> None:
         """Cap the database size (this connection only); used to test full-disk handling."""
         self.db.execute(f"pragma max_page_count = {int(pages)}")
+
+
+def _satisfies_store(store: SQLiteStore) -> Store:
+    """Never called: the type check fails here if SQLiteStore lacks a method of `Store` or
+    differs from its signature."""
+    return store

@@ -37,7 +37,9 @@ def station_in_scope(station_id: int):
 
 def form_data() -> dict:
     """The submitted station fields; facilities come as a list of checkboxes."""
-    data = {k: v for k, v in request.form.items() if k not in FORM_META and k != "facilities"}
+    data: dict[str, str | list[str]] = {
+        k: v for k, v in request.form.items() if k not in FORM_META and k != "facilities"
+    }
     if "facilities_present" in data:
         data.pop("facilities_present")
         data["facilities"] = request.form.getlist("facilities")

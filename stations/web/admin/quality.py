@@ -88,6 +88,8 @@ def evidence(name: str):
     if station_id is None:
         abort(404)
     s = get_store().get(station_id)
+    if s is None:
+        abort(404)
     try:
         require_read(staff(), s.adcode)
     except AccessDenied:
@@ -101,9 +103,8 @@ def evidence(name: str):
 def reports():
     moment = now()
     rows = get_store().reports(staff().region, ("new", "acknowledged"))
-    for row in rows:
-        row["overdue"] = audits.overdue(row, moment)
-    return render_template("admin/reports.html", reports=rows)
+    overdue = {r.id for r in rows if audits.overdue(r, moment)}
+    return render_template("admin/reports.html", reports=rows, overdue=overdue)
 
 
 @bp.post("/reports/<int:report_id>")
@@ -113,7 +114,7 @@ def move_report(report_id: int):
     if found is None:
         abort(404)
     try:
-        require_write(user, found["adcode"])
+        require_write(user, found.adcode)
     except AccessDenied as exc:
         forbid(str(exc))
     status = REPORT_MOVES.get(request.form.get("action", ""))

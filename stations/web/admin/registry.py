@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from stations.core import compliance, editing, hours, importer, present, standards
 from stations.core.accounts import AccessDenied
-from stations.core.model import Invalid
+from stations.core.model import Invalid, stored_id
 from stations.core.vocab import DATUMS
 from stations.web.admin.base import (
     audit_interval,
@@ -181,11 +181,11 @@ def dashboard():
     store, user, moment = get_store(), staff(), now()
     table = compliance.district_table(store, user.region, moment, audit_interval())
     stations = store.stations_in_region(user.region, limit=10_000_000)
-    latest = store.latest_audits([s.id for s in stations])
+    latest = store.latest_audits(stored_id(s) for s in stations)
     failing = [
         {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
         for s in stations
-        if s.id in latest and not latest[s.id]["passed"]
+        if s.id in latest and not latest[s.id].passed
     ]
     centre = (
         (sum(s.lat for s in stations) / len(stations), sum(s.lon for s in stations) / len(stations))
@@ -234,38 +234,38 @@ def export(what: str, fmt: str):
         rows = []
         profiles = standards.profiles()
         for s in store.stations_in_region(user.region, limit=10_000_000):
-            for audit in store.audits_for(s.id):
-                profile = profiles.get(audit["profile"])
+            for audit in store.audits_for(stored_id(s)):
+                profile = profiles.get(audit.profile)
                 labels = {i.key: i.zh for i in profile.items} if profile else {}
-                for item in store.audit_items(audit["id"]):
+                for item in store.audit_items(audit.id):
                     rows.append(
                         [
                             s.code,
                             s.name,
                             s.district,
-                            profile.zh if profile else audit["profile"],
-                            audit["visited_on"],
-                            audit["visit_kind"],
-                            audit["auditor"],
-                            round(audit["score"], 3),
-                            "达标" if audit["passed"] else "不达标",
-                            labels.get(item["item"], item["item"]),
-                            item["result"],
-                            item["note"],
-                            item["valid_until"] or "",
+                            profile.zh if profile else audit.profile,
+                            audit.visited_on,
+                            audit.visit_kind,
+                            audit.auditor,
+                            round(audit.score, 3),
+                            "达标" if audit.passed else "不达标",
+                            labels.get(item.item, item.item),
+                            item.result,
+                            item.note,
+                            item.valid_until or "",
                         ]
                     )
     else:
         abort(404)
     if fmt == "csv":
-        buffer = io.StringIO(newline="")
-        table_csv(buffer, headers, rows)
-        body, mimetype = ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv"
+        text = io.StringIO(newline="")
+        table_csv(text, headers, rows)
+        body, mimetype = ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv"
     elif fmt == "xlsx":
-        buffer = io.BytesIO()
-        table_xlsx(buffer, headers, rows, what)
+        binary = io.BytesIO()
+        table_xlsx(binary, headers, rows, what)
         body, mimetype = (
-            buffer.getvalue(),
+            binary.getvalue(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:

@@ -7,13 +7,15 @@ from flask import Blueprint, Response, current_app, json, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from stations.core import checkins, present
+from stations.core.model import Station, stored_id
 from stations.store import StoreBusy
 from stations.web import params
 from stations.web.api import partners
 from stations.web.context import get_store, now
 from stations.web.params import ApiError
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 docs_bp = Blueprint("api_docs", __name__)  # /api/docs: the API described for people
 MAX_K = 50
 MAX_RADIUS_M = 50_000
@@ -33,7 +35,7 @@ def json_response(body, status: int = 200, geo: bool = False) -> Response:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     response = json_response(exc.body(), exc.status)
-    if getattr(exc, "etag", None):
+    if exc.etag:
         response.headers["ETag"] = exc.etag
     return response
 
@@ -47,14 +49,15 @@ def _busy(exc: StoreBusy):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
+    status = exc.code or 500  # None only on a bare HTTPException, which nothing raises
     code = {
         404: "not_found",
         405: "method_not_allowed",
         413: "too_large",
         429: "too_many_requests",
-    }.get(exc.code, "http_error")
+    }.get(status, "http_error")
     return json_response(
-        {"error": {"code": code, "message": exc.description, "field": None}}, exc.code
+        {"error": {"code": code, "message": exc.description, "field": None}}, status
     )
 
 
@@ -62,7 +65,7 @@ def init_app(app) -> None:
     """JSON errors also for /api/ paths that match no route (the blueprint never sees those)."""
 
     def json_for_api(exc: HTTPException):
-        if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
+        if request.path.startswith(PREFIX + "/") or request.path == PREFIX:
             return _http_error(exc)
         return exc
 
@@ -93,7 +96,9 @@ def _limit_query():
         )
 
 
-def features(stations_by_id: dict, ids, extra=None) -> list[dict]:
+def features(
+    stations_by_id: dict[int, Station], ids: list[int], extra: dict[int, dict] | None = None
+) -> list[dict]:
     moment = now()
     store = get_store()
     warnings = checkins.warnings_for(store, ids, moment)
@@ -107,8 +112,8 @@ def features(stations_by_id: dict, ids, extra=None) -> list[dict]:
             now=moment,
             url=url_for("web.station", station_id=station_id, _external=True),
             warnings=[
-                *warnings.get(station_id, ()),
-                *present.expired_warnings(expired.get(station_id, [])),
+                *present.report_warnings(warnings.get(station_id, ())),
+                *present.expired_warnings(expired.get(station_id, ())),
             ],
         )
         props["audit"] = present.audit_badge(audits.get(station_id))
@@ -122,12 +127,14 @@ def scoped_region(requested: str) -> str:
     return partners.scoped_region(requested)
 
 
-def etag(station) -> str:
+def etag(station: Station) -> str:
     return f'"v{station.version}"'
 
 
-def feature_response(station, status: int = 200) -> Response:
-    response = json_response(features({station.id: station}, [station.id])[0], status, geo=True)
+def feature_response(station: Station, status: int = 200) -> Response:
+    """One stored station as a GeoJSON Feature, with its ETag and Last-Modified."""
+    station_id = stored_id(station)
+    response = json_response(features({station_id: station}, [station_id])[0], status, geo=True)
     response.headers["ETag"] = etag(station)
     return last_modified(response, [station.updated_at])
 

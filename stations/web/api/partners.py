@@ -13,7 +13,7 @@ import hmac
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from stations.core.accounts import token_hash
+from stations.core.accounts import ApiKey, token_hash
 from stations.web.context import get_store
 from stations.web.params import ApiError
 
@@ -28,7 +28,7 @@ CACHE_SECONDS = {  # endpoint -> max-age: what may be reused, and for how long
 }
 
 
-def api_key() -> dict | None:
+def api_key() -> ApiKey | None:
     """The partner key sent with this request (X-API-Key or ?key=), or None; 401 if unknown."""
     if "api_key" not in g:
         raw = request.headers.get("X-API-Key") or request.args.get("key")
@@ -40,7 +40,7 @@ def api_key() -> dict | None:
 def scoped_region(requested: str) -> str:
     """The region a request may read: the requested one, narrowed to the key's region."""
     key = api_key()
-    allowed = key["region"] if key else ""
+    allowed = key.region if key else ""
     if not allowed or requested.startswith(allowed):
         return requested
     if allowed.startswith(requested):
@@ -51,7 +51,7 @@ def scoped_region(requested: str) -> str:
 def _client_key() -> str:
     key = api_key()
     if key:
-        return f"key:{key['id']}"
+        return f"key:{key.id}"
     secret = current_app.config["SECRET_KEY"].encode()
     parts = f"{request.remote_addr}|{request.user_agent.string}|{request.headers.get('Accept-Language', '')}"
     return "client:" + hmac.new(secret, parts.encode(), hashlib.sha256).hexdigest()[:24]

@@ -8,8 +8,7 @@ from flask import Response, render_template, request
 
 from stations.core import datum, present, regions, writers
 from stations.core.hours import TZ
-from stations.core.locator import clusters
-from stations.core.model import check_range
+from stations.core.model import Station, check_range, stored_id
 from stations.web import params
 from stations.web.api.base import (
     LICENCE_URL,
@@ -27,7 +26,7 @@ from stations.web.api.base import (
     scoped_region,
 )
 from stations.web.api.openapi import document
-from stations.web.context import get_locator, get_store, now
+from stations.web.context import get_store, now
 from stations.web.params import ApiError
 
 
@@ -52,7 +51,8 @@ def nearest():
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
     q_lat, q_lon = datum.to_wgs84(lat, lon, crs)  # phones in WeChat report GCJ-02
-    hits = get_locator().nearest(
+    store = get_store()
+    hits = store.nearest(
         q_lat,
         q_lon,
         k,
@@ -62,7 +62,7 @@ def nearest():
         at=now(),
         region=scoped_region(""),
     )
-    stations = get_store().by_ids([h.id for h in hits])
+    stations = store.by_ids([h.id for h in hits])
     extra = {
         h.id: {
             "distance_m": round(h.distance_m),
@@ -156,7 +156,8 @@ def stations():
         raise ApiError("format must be geojson or csv", "format")
     limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
     after = params.integer(args, "cursor", 0, 2**62, default=0)
-    store, moment, page = get_store(), now(), []
+    store, moment = get_store(), now()
+    page: list[Station] = []
     while len(page) <= limit:  # open_now is judged here, so fetch until the page is full
         batch = store.public_page(
             box=box,
@@ -169,7 +170,7 @@ def stations():
         )
         if not batch:
             break
-        after = batch[-1].id
+        after = stored_id(batch[-1])
         page += [s for s in batch if not open_now or present.live_state(s, moment)["open_now"]]
         if len(batch) <= limit:
             break
@@ -178,9 +179,10 @@ def stations():
     cursor = page[-1].id if more else None
     if fmt == "csv":
         return _csv(page, cursor)
+    by_id = {stored_id(s): s for s in page}
     body = {
         "type": "FeatureCollection",
-        "features": features({s.id: s for s in page}, [s.id for s in page]),
+        "features": features(by_id, list(by_id)),
         "next_cursor": cursor,
     }
     return last_modified(json_response(body, geo=True), [p.updated_at for p in page])
@@ -250,25 +252,18 @@ def map_view():
     box = params.bbox(args)
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
-    view = get_locator().in_box(
-        box.min_lat,
-        box.min_lon,
-        box.max_lat,
-        box.max_lon,
-        facilities=wanted,
-        open_now=open_now,
-        at=now(),
-        region=scoped_region(""),
-    )
-    if len(view) > MAP_MARKERS_MAX:
-        groups = clusters(view, box.min_lat, box.min_lon, box.max_lat, box.max_lon)
+    store = get_store()
+    at, region = now(), scoped_region("")
+    ids = store.visible_in_box(box, facilities=wanted, open_now=open_now, at=at, region=region)
+    if len(ids) > MAP_MARKERS_MAX:
+        clusters = store.clusters(box, facilities=wanted, open_now=open_now, at=at, region=region)
         return json_response(
             {
-                "clusters": [[round(c.lat, 5), round(c.lon, 5), c.count] for c in groups],
+                "clusters": [[round(c.lat, 5), round(c.lon, 5), c.count] for c in clusters],
                 "markers": [],
             }
         )
-    stations = get_store().by_ids(view.ids.tolist())
+    stations = store.by_ids(ids)
     moment = now()
     markers = []
     for s in stations.values():

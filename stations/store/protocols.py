@@ -1,0 +1,324 @@
+"""What a store offers, by concern: the only contract between the store and its callers.
+
+Callers (core, faces, the command line) type their store with the narrowest protocol they use;
+`Store` is every concern at once, which `open_store` returns. Values crossing this boundary are
+plain Python: str, int, float, bool, tuples, lists, dicts of plain values, and the frozen
+dataclasses of `stations.core` (Station, User, Audit, Report, BBox …). Never JSON text, never a
+row object, never a face's object: a PostgreSQL/PostGIS store implements these same protocols.
+
+Times are ISO 8601 text in China time (+08:00), dates ISO text; a region is an adcode prefix
+('' = the whole country).
+
+Adding a method: declare it in the protocol of its concern, implement it in the SQLite store
+(`make typecheck` fails until SQLiteStore matches, see `_satisfies_store`), and pin what it does
+in tests/test_store_contract.py (a test there fails for a protocol method it never calls).
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from stations.core.accounts import ApiKey, StaffSession, User
+from stations.core.audits import Audit, AuditItem
+from stations.core.checkins import Report, ReportCount
+from stations.core.counts import RegionSummary, RegistrySummary
+from stations.core.editing import Change
+from stations.core.geo import BBox
+from stations.core.locator import Cluster, Hit
+from stations.core.model import Station
+
+
+class Transactional(Protocol):
+    def transaction(self) -> AbstractContextManager[object]:
+        """One write transaction, taken at once: everything inside commits together or not at
+        all, and a second writer waits (then StoreBusy). Not re-entrant: inside it, call only
+        reads and the writes documented as running in the caller's transaction."""
+        ...
+
+
+class StationStore(Transactional, Protocol):
+    """The station records, their history, and the queries pages and exports make of them."""
+
+    def count(self) -> int: ...
+    def demo_count(self) -> int:
+        """How many fictitious demo stations (codes DEMO-…) are loaded."""
+        ...
+
+    def revision(self) -> int:
+        """A number that moves whenever a station's position, status, hours, facilities or
+        adcode changes (what spatial indexes follow); check-ins leave it alone."""
+        ...
+
+    def get(self, station_id: int) -> Station | None: ...
+    def get_by_code(self, code: str) -> Station | None: ...
+    def by_ids(self, ids: Iterable[int]) -> dict[int, Station]: ...
+    def by_codes(self, codes: Iterable[str]) -> dict[str, Station]: ...
+    def iter_stations(self) -> Iterator[Station]:
+        """Every station, by code (planned and closed ones included)."""
+        ...
+
+    def page(self, offset: int, limit: int) -> list[Station]:
+        """Stations by province, city, district and code."""
+        ...
+
+    def public_page(
+        self,
+        *,
+        box: BBox | None = None,
+        region: str = "",
+        statuses: Sequence[str] = (),
+        facilities: Sequence[str] = (),
+        updated_since: str | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[Station]:
+        """Published stations (never planned ones) matching every filter, by id after a
+        cursor: each of `facilities` must be offered."""
+        ...
+
+    def stations_in_region(
+        self, region: str, limit: int = 500, offset: int = 0, q: str = ""
+    ) -> list[Station]:
+        """Staff's list: every station of a region, optionally matching q in name or code."""
+        ...
+
+    def in_box(self, box: BBox) -> list[Station]:
+        """Every station inside a box, whatever its status (duplicate checks, staff)."""
+        ...
+
+    def centre(self) -> tuple[float, float] | None:
+        """(lat, lon) of the city with the most stations; None for an empty registry."""
+        ...
+
+    def summary(self) -> RegistrySummary: ...
+    def region_summary(self, region: str) -> RegionSummary: ...
+
+    # -- writes --
+    def save_many(
+        self,
+        new: list[Station],
+        changed: list[Station],
+        now: str,
+        progress: Callable[[int], None] | None = None,
+        actor: User | None = None,
+        previous: Mapping[int, Station] | None = None,
+    ) -> None:
+        """Insert new stations and update changed ones (by id, each guarded by its version:
+        VersionConflict), with their history, in one transaction. previous: the stored
+        versions of the changed stations, for the history."""
+        ...
+
+    def insert_station(self, station: Station, now: str) -> int:
+        """Insert one station (inside the caller's transaction); its new id."""
+        ...
+
+    def update_station(self, station: Station, expected_version: int, now: str) -> bool:
+        """Overwrite the station with station.id if still at expected_version (the version
+        then moves on by one); False when someone saved it since."""
+        ...
+
+    # -- history --
+    def add_change(
+        self,
+        station_id: int,
+        user: User | None,
+        at: str,
+        action: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        """Append to a station's history (user None: the command line); never edited."""
+        ...
+
+    def history(self, station_id: int) -> list[Change]:
+        """A station's changes, newest first."""
+        ...
+
+    def last_change(self, station_id: int) -> Change | None: ...
+
+
+class SpatialStore(Protocol):
+    """Where-questions, answered with the store's own spatial index: riders only ever see
+    published stations (open or temporarily closed) here."""
+
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        k: int = 5,
+        *,
+        radius_m: float | None = None,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+    ) -> list[Hit]:
+        """The k nearest visible stations passing the filters, by geodesic distance; with
+        radius_m only those inside it, or if none is, the nearest anyway (beyond_radius)."""
+        ...
+
+    def visible_in_box(
+        self,
+        box: BBox,
+        *,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+    ) -> list[int]:
+        """Ids of the visible stations in a box that pass the filters (the map's markers)."""
+        ...
+
+    def clusters(
+        self,
+        box: BBox,
+        *,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+        cells: int = 12,
+    ) -> list[Cluster]:
+        """The same stations grouped on a grid of about cells x cells over the box."""
+        ...
+
+    def count_in_box(self, box: BBox) -> int:
+        """How many stations (of any status) lie in a box."""
+        ...
+
+
+class CheckinStore(Protocol):
+    """Workers' one-tap check-ins."""
+
+    def add_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """Record a check-in; a positive one (verified) also stamps the station's
+        verified_at without moving its version."""
+        ...
+
+    def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
+        """How many check-ins a client made since a moment (at one station, or anywhere)."""
+        ...
+
+    def open_reports(self, station_ids: Iterable[int], since: str) -> dict[int, list[ReportCount]]:
+        """Unresolved problem reports per station since a moment, grouped by kind and
+        facility, newest first."""
+        ...
+
+
+class AccountStore(Protocol):
+    """Staff users, their sessions and API tokens, and failed sign-ins."""
+
+    def create_user(
+        self, name: str, password_hash: str, role: str, region: str, now: str
+    ) -> int: ...
+    def user(self, user_id: int) -> User | None: ...
+    def users(self) -> list[User]: ...
+    def user_login(self, name: str) -> tuple[User, str] | None:
+        """The user and their password hash, to check a sign-in."""
+        ...
+
+    def disable_user(self, name: str, now: str) -> bool:
+        """Disable an active user and end every session and token of theirs at once."""
+        ...
+
+    def create_session(self, session_id: str, user_id: int, now: str) -> None: ...
+    def session(self, session_id: str) -> StaffSession | None: ...
+    def touch_session(self, session_id: str, now: str) -> None: ...
+    def end_session(self, session_id: str, now: str) -> None: ...
+    def add_token(self, user_id: int, token_hash: str, now: str) -> None: ...
+    def token_user(self, token_hash: str) -> User | None:
+        """The active user of an unrevoked token."""
+        ...
+
+    def revoke_tokens(self, user_id: int, now: str) -> int:
+        """Revoke a user's tokens; how many were active."""
+        ...
+
+    def login_failures(self, key: str, since: str) -> int: ...
+    def add_login_failure(self, keys: list[str], now: str) -> None: ...
+
+
+class AuditStore(Transactional, Protocol):
+    """Audits against standard profiles, problem reports and how they were handled."""
+
+    def region_profile(self, adcode: str) -> str:
+        """The standard profile a district audits against (the longest matching region)."""
+        ...
+
+    def set_region_profile(self, region: str, profile: str) -> None: ...
+    def add_audit(self, audit: Audit, items: Sequence[AuditItem]) -> int:
+        """Store an audit and its items (inside the caller's transaction); the audit's new
+        id. audit.id and audit.auditor are ignored."""
+        ...
+
+    def audits_for(self, station_id: int) -> list[Audit]:
+        """A station's audits, latest visit first."""
+        ...
+
+    def latest_audits(self, station_ids: Iterable[int]) -> dict[int, Audit]: ...
+    def audit_items(self, audit_id: int) -> list[AuditItem]: ...
+    def expired_items(self, station_ids: Iterable[int], today: str) -> dict[int, list[AuditItem]]:
+        """Items of each station's latest audit whose use-by date is before today."""
+        ...
+
+    def photo_owner(self, photo: str) -> int | None:
+        """The station whose audit evidence a photo is."""
+        ...
+
+    def reports(self, region: str, statuses: Sequence[str]) -> list[Report]:
+        """Problem reports of a region in these statuses, oldest first."""
+        ...
+
+    def report(self, report_id: int) -> Report | None: ...
+    def set_report_status(
+        self, report_id: int, status: str, user_id: int, now: str, note: str = ""
+    ) -> None: ...
+    def resolve_times(self, station_id: int) -> list[tuple[str, str]]:
+        """(reported, resolved) moments of a station's resolved problem reports."""
+        ...
+
+
+class PartnerStore(Protocol):
+    """Partners' API keys (stored hashed)."""
+
+    def add_api_key(self, partner: str, key_hash: str, region: str, now: str) -> None: ...
+    def api_key(self, key_hash: str) -> ApiKey | None:
+        """The unrevoked key with this hash."""
+        ...
+
+    def api_keys(self) -> list[ApiKey]: ...
+    def revoke_api_keys(self, partner: str, now: str) -> int:
+        """Revoke a partner's keys; how many were active."""
+        ...
+
+
+class Store(
+    StationStore, SpatialStore, CheckinStore, AccountStore, AuditStore, PartnerStore, Protocol
+):
+    """Every concern, and the store's own lifecycle."""
+
+    def migrate(self) -> None:
+        """Create the schema, or bring it up to date."""
+        ...
+
+    def close(self) -> None: ...
+    def reset(self) -> None:
+        """Roll back a transaction a failed caller left open, so the connection can be reused
+        by the next request."""
+        ...
+
+    def ping(self) -> int:
+        """One cheap read proving the database answers (its revision), or StoreError."""
+        ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...

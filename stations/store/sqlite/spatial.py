@@ -1,0 +1,95 @@
+"""The SQLite store's where-questions, answered by the in-process spatial index.
+
+One `LiveIndex` per database file is shared by every store opened on it in this process: it
+follows the store's change log (`index.IndexQueries`) and builds in the background, so a query
+never waits for a build. A PostGIS store answers the same questions with its own spatial index.
+"""
+
+import os
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from stations.core.geo import BBox
+from stations.core.live_index import LiveIndex, StoreLocator
+from stations.core.locator import Cluster, Hit, InView, Locator, clusters
+from stations.store.sqlite.index import IndexQueries
+
+_indexes: dict[str, LiveIndex] = {}
+_lock = threading.Lock()
+
+
+class SpatialQueries(IndexQueries):
+    path: str
+
+    def reopen(self) -> "SpatialQueries":
+        """Another store on the same database: the builder thread needs a connection of its own."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def live_index(self) -> LiveIndex:
+        """This process's index of this database file."""
+        key = os.path.abspath(self.path)
+        index = _indexes.get(key)
+        if index is None:
+            with _lock:
+                index = _indexes.get(key)
+                if index is None:
+                    index = _indexes[key] = LiveIndex(self.reopen)
+        return index
+
+    def _locator(self) -> Locator | StoreLocator:
+        return self.live_index().locator(self)
+
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        k: int = 5,
+        *,
+        radius_m: float | None = None,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+    ) -> list[Hit]:
+        return self._locator().nearest(
+            lat,
+            lon,
+            k,
+            radius_m=radius_m,
+            facilities=facilities,
+            open_now=open_now,
+            at=at,
+            region=region,
+        )
+
+    def _in_view(self, box: BBox, **filters) -> InView:
+        return self._locator().in_box(box.min_lat, box.min_lon, box.max_lat, box.max_lon, **filters)
+
+    def visible_in_box(
+        self,
+        box: BBox,
+        *,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+    ) -> list[int]:
+        view = self._in_view(box, facilities=facilities, open_now=open_now, at=at, region=region)
+        return view.ids.tolist()
+
+    def clusters(
+        self,
+        box: BBox,
+        *,
+        facilities: Sequence[str] = (),
+        open_now: bool = False,
+        at: datetime | None = None,
+        region: str = "",
+        cells: int = 12,
+    ) -> list[Cluster]:
+        view = self._in_view(box, facilities=facilities, open_now=open_now, at=at, region=region)
+        return clusters(view, box.min_lat, box.min_lon, box.max_lat, box.max_lon, cells)

@@ -1,0 +1,592 @@
+"""What every store must do, whatever database is underneath: the protocols' behaviour.
+
+Each test uses only methods of the protocols in stations/store/protocols.py, against a real
+database. The `store` fixture is parametrised by store kind: a PostGIS store joins by adding its
+kind to STORE_KINDS and a way to open it in `_open`; every test here then runs against it too.
+"""
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from stations.core.accounts import ApiKey, StaffSession, User
+from stations.core.audits import Audit, AuditItem
+from stations.core.checkins import Report, ReportCount
+from stations.core.editing import Change
+from stations.core.geo import BBox
+from stations.core.hours import TZ
+from stations.core.locator import Cluster, Hit
+from stations.core.model import Station, validate
+from stations.store import VersionConflict, open_store
+from stations.store.protocols import Store
+
+STORE_KINDS = ["sqlite"]
+NOW = "2026-11-20T08:00:00+08:00"
+LATER = "2026-11-21T09:30:00+08:00"
+
+# Real places (lat 30-37, lon 101-121, so a swapped pair would be caught).
+XINING = (36.6171, 101.7782)
+HEFEI = (31.8206, 117.2272)
+QINGDAO = (36.0671, 120.3826)
+
+
+def _open(kind: str, tmp_path: Path) -> Store:
+    if kind == "sqlite":
+        return open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+    raise ValueError(f"no way to open a {kind} store")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path) -> Iterator[Store]:
+    opened = _open(request.param, tmp_path)
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+def station(code: str, at: tuple[float, float], **fields) -> Station:
+    lat, lon = at
+    record = {"code": code, "name": f"{code} 驿站", "lat": lat, "lon": lon, **fields}
+    return validate(record, now=datetime(2026, 11, 20, 8, tzinfo=TZ))
+
+
+def near(at: tuple[float, float], metres_north: float) -> tuple[float, float]:
+    return round(at[0] + metres_north / 111_000, 7), at[1]
+
+
+def load(store: Store, *stations: Station) -> dict[str, Station]:
+    """Save new stations; the stored versions by code."""
+    store.save_many(list(stations), [], NOW)
+    return store.by_codes(s.code for s in stations)
+
+
+def make_user(store: Store, name: str = "xn-auditor", role: str = "auditor") -> User:
+    user_id = store.create_user(name, "argon2-hash", role, "6301", NOW)
+    found = store.user(user_id)
+    assert found is not None
+    return found
+
+
+# -- stations ---------------------------------------------------------------------------------
+
+
+def test_stations_come_back_as_saved(store):
+    saved = load(
+        store,
+        station("XN-1", XINING, facilities="drinking_water;toilet", opening_hours="24/7"),
+        station("HF-1", HEFEI, status="temporarily_closed", closed_until="2026-12-01"),
+    )
+    xn = saved["XN-1"]
+    assert (xn.lat, xn.lon) == XINING
+    assert xn.facilities == ("drinking_water", "toilet")  # a tuple of keys, never JSON text
+    assert xn.opening_hours == "24/7" and xn.adcode.startswith("63")
+    assert (xn.version, xn.created_at, xn.updated_at) == (1, NOW, NOW)
+    assert saved["HF-1"].status == "temporarily_closed"
+    assert saved["HF-1"].closed_until == "2026-12-01"
+    assert store.get(xn.id) == xn and store.get_by_code("XN-1") == xn
+    assert store.by_ids([xn.id, saved["HF-1"].id]) == {xn.id: xn, saved["HF-1"].id: saved["HF-1"]}
+    assert store.get(999_999) is None and store.get(0) is None and store.get(2**63) is None
+    assert store.get_by_code("NOPE") is None and store.by_codes(["NOPE"]) == {}
+    assert [s.code for s in store.iter_stations()] == ["HF-1", "XN-1"]
+    assert store.count() == 2
+
+
+def test_pages_and_lists(store):
+    load(store, station("QD-1", QINGDAO), station("HF-1", HEFEI), station("XN-1", XINING))
+    # Paging walks one stable order (province, city, district, code) without gaps or repeats.
+    everything = [s.code for s in store.page(0, 10)]
+    assert sorted(everything) == ["HF-1", "QD-1", "XN-1"]
+    assert [s.code for s in store.page(0, 2) + store.page(2, 2)] == everything
+    assert store.page(3, 10) == []
+    assert [s.code for s in store.stations_in_region("63")] == ["XN-1"]
+    assert [s.code for s in store.stations_in_region("", q="HF")] == ["HF-1"]
+    matching = [s.code for s in store.stations_in_region("", q="驿站")]
+    assert sorted(matching) == ["HF-1", "QD-1", "XN-1"]
+    assert [s.code for s in store.stations_in_region("", q="驿站", limit=1, offset=1)] == [
+        matching[1]
+    ]
+
+
+def test_published_filters(store):
+    stored = load(
+        store,
+        station("XN-OPEN", XINING, facilities="drinking_water;toilet"),
+        station(
+            "XN-TEMP",
+            near(XINING, 300),
+            status="temporarily_closed",
+            closed_until="2026-12-01",
+            facilities="toilet",
+        ),
+        station("XN-PLAN", near(XINING, 600), status="planned", facilities="drinking_water;toilet"),
+        station("XN-SHUT", near(XINING, 900), status="closed"),
+        station("HF-OPEN", HEFEI, facilities="drinking_water"),
+    )
+
+    def codes(**filters) -> list[str]:
+        return sorted(s.code for s in store.public_page(**filters))
+
+    assert codes() == ["HF-OPEN", "XN-OPEN", "XN-SHUT", "XN-TEMP"]  # never a planned station
+    assert codes(region="63") == ["XN-OPEN", "XN-SHUT", "XN-TEMP"]
+    assert codes(statuses=["open"]) == ["HF-OPEN", "XN-OPEN"]
+    assert codes(facilities=["drinking_water", "toilet"]) == ["XN-OPEN"]  # every one of them
+    box = BBox(XINING[0] - 0.01, XINING[1] - 0.01, XINING[0] + 0.01, XINING[1] + 0.01)
+    assert codes(box=box) == ["XN-OPEN", "XN-SHUT", "XN-TEMP"]
+    assert codes(updated_since=NOW) == []  # strictly after
+    assert codes(updated_since="2026-11-19T00:00:00+08:00") == codes()
+    # A cursor walks by id: pages of one follow each other with nothing missed.
+    walked, after = [], 0
+    while page := store.public_page(after_id=after, limit=1):
+        walked.append(page[0].code)
+        after = page[0].id
+    assert sorted(walked) == codes()
+    assert [s.id for s in store.public_page()] == sorted(
+        stored[c].id for c in ("HF-OPEN", "XN-OPEN", "XN-SHUT", "XN-TEMP")
+    )
+
+
+def test_boxes_centre_and_counts(store):
+    load(
+        store,
+        station("XN-1", XINING),
+        station("XN-2", near(XINING, 200), status="planned"),
+        station("XN-3", near(XINING, 400)),
+        station("HF-1", HEFEI),
+        station("DEMO-1", QINGDAO),
+    )
+    box = BBox(XINING[0] - 0.01, XINING[1] - 0.01, XINING[0] + 0.01, XINING[1] + 0.01)
+    assert sorted(s.code for s in store.in_box(box)) == ["XN-1", "XN-2", "XN-3"]  # any status
+    assert store.count_in_box(box) == 3
+    assert store.count_in_box(BBox(0, 0, 1, 1)) == 0
+    lat, lon = store.centre()  # the city with the most stations: Xining
+    assert abs(lat - (XINING[0] + 200 / 111_000)) < 1e-6 and abs(lon - XINING[1]) < 1e-9
+    assert store.demo_count() == 1
+    summary = store.summary()
+    assert summary["total"] == 5
+    assert summary["by_status"] == {"open": 4, "planned": 1}
+    assert summary["by_city"][0]["stations"] == 3 and summary["by_city"][0]["open"] == 2
+    assert summary["updated_at"] == NOW
+    region = store.region_summary("63")
+    assert region["by_status"] == {"open": 2}  # the planned one is not public
+    assert region["verified"] == 0 and region["updated_at"] == NOW
+
+
+def test_empty_registry(store):
+    assert store.count() == 0 and store.centre() is None and store.iter_stations() is not None
+    assert store.summary() == {"total": 0, "by_status": {}, "by_city": [], "updated_at": None}
+    assert store.nearest(*XINING) == [] and store.public_page() == []
+
+
+def test_region_summary_counts_facilities_of_open_stations(store):
+    load(
+        store,
+        station("XN-1", XINING, facilities="drinking_water;toilet"),
+        station("XN-2", near(XINING, 300), facilities="toilet"),
+        station(
+            "XN-3",
+            near(XINING, 600),
+            facilities="toilet",
+            status="temporarily_closed",
+            closed_until="2026-12-01",
+        ),
+    )
+    assert store.region_summary("63")["facilities"] == {"drinking_water": 1, "toilet": 2}
+    assert store.region_summary("34")["by_status"] == {}
+
+
+def test_updates_move_the_version_and_refuse_stale_ones(store):
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    with store.transaction():
+        assert store.update_station(replace(xn, name="新名字驿站"), 1, LATER)
+    moved = store.get(xn.id)
+    assert (moved.name, moved.version, moved.updated_at) == ("新名字驿站", 2, LATER)
+    with store.transaction():
+        assert not store.update_station(replace(xn, name="过时的"), 1, LATER)  # stale
+    assert store.get(xn.id).name == "新名字驿站"
+
+
+def test_save_many_refuses_a_stale_change_and_writes_nothing(store):
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    store.save_many([], [replace(xn, name="第一次")], LATER)
+    revision = store.revision()
+    with pytest.raises(VersionConflict):
+        store.save_many([station("HF-1", HEFEI)], [replace(xn, name="第二次")], LATER)  # v1 seen
+    assert store.get(xn.id).name == "第一次" and store.get(xn.id).version == 2
+    assert store.get_by_code("HF-1") is None  # the new one in the same call is not kept either
+    assert store.revision() == revision
+
+
+def test_a_failed_transaction_leaves_nothing(store):
+    before = store.count()
+    with pytest.raises(RuntimeError), store.transaction():
+        station_id = store.insert_station(station("XN-1", XINING), NOW)
+        store.add_change(station_id, None, NOW, "create", None, {"name": "XN-1 驿站"})
+        raise RuntimeError("the editor's browser went away")
+    assert store.count() == before and store.get_by_code("XN-1") is None
+    assert store.history(station_id) == [] and store.last_change(station_id) is None
+
+
+def test_history_comes_back_as_changes(store):
+    user = make_user(store)
+    with store.transaction():
+        station_id = store.insert_station(station("XN-1", XINING), NOW)
+        store.add_change(station_id, user, NOW, "create", None, {"name": "XN-1 驿站"})
+    with store.transaction():
+        store.add_change(
+            station_id, None, LATER, "update", {"name": "XN-1 驿站"}, {"name": "新名字"}
+        )
+    newest, oldest = store.history(station_id)
+    assert newest == store.last_change(station_id)
+    assert isinstance(newest, Change) and (newest.actor, newest.user_id) == ("command line", None)
+    assert (newest.before, newest.after) == ({"name": "XN-1 驿站"}, {"name": "新名字"})
+    assert (oldest.actor, oldest.user_id, oldest.action) == (user.name, user.id, "create")
+    assert oldest.before is None and oldest.after == {"name": "XN-1 驿站"}
+
+
+def test_imports_write_history_with_the_actor(store):
+    user = make_user(store, "importer", "admin")
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    store.save_many([], [replace(xn, name="改名")], LATER, actor=user, previous={xn.id: xn})
+    change = store.last_change(xn.id)
+    assert (change.action, change.actor) == ("import", "importer")
+    assert (change.before, change.after) == ({"name": "XN-1 驿站"}, {"name": "改名"})
+    ticks = []
+    store.save_many([station("HF-1", HEFEI)], [], LATER, progress=ticks.append)
+    assert sum(ticks) == 1
+
+
+def test_revision_moves_with_what_spatial_indexes_use_and_nothing_else(store):
+    start = store.revision()
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    after_insert = store.revision()
+    assert after_insert != start
+    store.get(xn.id), store.summary()  # reads leave it alone
+    assert store.revision() == after_insert
+    store.save_many([], [replace(xn, name="改名")], LATER)  # a name is not indexed
+    store.add_checkin(xn.id, "ok", None, "client", LATER, True)  # nor is verified_at
+    assert store.revision() == after_insert
+    renamed = store.get(xn.id)
+    store.save_many([], [replace(renamed, opening_hours="24/7")], LATER)
+    assert store.revision() != after_insert
+
+
+# -- where-questions ---------------------------------------------------------------------------
+
+
+def test_nearest_ranks_by_distance_and_shows_only_published(store):
+    stored = load(
+        store,
+        station("N-100", near(XINING, 100), facilities="toilet"),
+        station("N-300", near(XINING, 300), facilities="drinking_water;toilet"),
+        station("N-50-PLAN", near(XINING, 50), status="planned"),
+        station("N-60-SHUT", near(XINING, 60), status="closed"),
+        station(
+            "N-500-TEMP", near(XINING, 500), status="temporarily_closed", closed_until="2026-12-01"
+        ),
+        station("HF-1", HEFEI),
+    )
+    ids = {s.id: code for code, s in stored.items()}
+    hits = store.nearest(*XINING, k=3)
+    assert all(isinstance(h, Hit) for h in hits)
+    assert [ids[h.id] for h in hits] == ["N-100", "N-300", "N-500-TEMP"]
+    assert abs(hits[0].distance_m - 100) < 1 and round(hits[0].bearing_deg) % 360 == 0
+    with_water = store.nearest(*XINING, k=5, facilities=["drinking_water"])
+    assert [ids[h.id] for h in with_water] == ["N-300"]  # HF-1 lists none
+    assert [ids[h.id] for h in store.nearest(*XINING, k=5, region="34")] == ["HF-1"]
+    inside = store.nearest(*XINING, k=5, radius_m=200)
+    assert [ids[h.id] for h in inside] == ["N-100"] and not inside[0].beyond_radius
+    anyway = store.nearest(*HEFEI, k=1, radius_m=10, region="63")
+    assert [ids[h.id] for h in anyway] == ["N-100"] and anyway[0].beyond_radius
+
+
+def test_nearest_open_now_reads_the_hours_at_the_moment_given(store):
+    stored = load(
+        store,
+        station("DAY", near(XINING, 100), opening_hours="Mo-Su 08:00-18:00"),
+        station("NIGHT", near(XINING, 200), opening_hours="Mo-Su 20:00-23:00"),
+    )
+    ids = {s.id: code for code, s in stored.items()}
+    noon = datetime(2026, 11, 20, 12, tzinfo=TZ)
+    evening = datetime(2026, 11, 20, 21, tzinfo=TZ)
+    assert [ids[h.id] for h in store.nearest(*XINING, open_now=True, at=noon)] == ["DAY"]
+    assert [ids[h.id] for h in store.nearest(*XINING, open_now=True, at=evening)] == ["NIGHT"]
+
+
+def test_the_map_view_and_its_clusters(store):
+    load(
+        store,
+        *(station(f"XN-{i}", near(XINING, 100 * i), facilities="toilet") for i in range(1, 6)),
+        station("XN-PLAN", near(XINING, 50), status="planned"),
+        station("HF-1", HEFEI),
+    )
+    box = BBox(XINING[0] - 0.02, XINING[1] - 0.02, XINING[0] + 0.02, XINING[1] + 0.02)
+    visible = store.visible_in_box(box)
+    assert sorted(s.code for s in store.by_ids(visible).values()) == [
+        f"XN-{i}" for i in range(1, 6)
+    ]
+    assert store.visible_in_box(box, facilities=["drinking_water"]) == []
+    assert store.visible_in_box(box, region="34") == []
+    clusters = store.clusters(box, cells=2)
+    assert all(isinstance(c, Cluster) for c in clusters)
+    assert sum(c.count for c in clusters) == 5
+    assert all(box.min_lat <= c.lat <= box.max_lat for c in clusters)
+
+
+def test_where_questions_follow_writes(store):
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    assert [h.id for h in store.nearest(*XINING)] == [xn.id]
+    store.save_many([], [replace(xn, status="closed")], LATER)
+    assert store.nearest(*XINING) == []
+    assert store.visible_in_box(BBox(36, 101, 37, 102)) == []
+
+
+def test_reset_rolls_back_what_a_failed_request_left_open_and_ping_answers(store):
+    before = store.ping()
+    assert before == store.revision()
+    left_open = store.transaction()  # a request that died inside its transaction
+    left_open.__enter__()
+    store.insert_station(station("XN-1", XINING), NOW)
+    store.reset()
+    assert store.get_by_code("XN-1") is None and store.ping() == before
+    load(store, station("XN-2", XINING))  # the connection serves the next request
+    assert store.get_by_code("XN-2") is not None
+
+
+# -- check-ins --------------------------------------------------------------------------------
+
+
+def test_checkins_are_counted_per_client(store):
+    stored = load(store, station("XN-1", XINING), station("HF-1", HEFEI))
+    xn, hf = stored["XN-1"].id, stored["HF-1"].id
+    store.add_checkin(xn, "locked", None, "client-a", NOW, False)
+    store.add_checkin(hf, "ok", None, "client-a", LATER, True)
+    store.add_checkin(xn, "ok", None, "client-b", LATER, True)
+    assert store.checkins_since("client-a", NOW) == 2
+    assert store.checkins_since("client-a", LATER) == 1  # from that moment on
+    assert store.checkins_since("client-a", NOW, station_id=xn) == 1
+    assert store.checkins_since("client-c", NOW) == 0
+
+
+def test_a_positive_checkin_verifies_without_moving_the_version(store):
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    checkin_id = store.add_checkin(xn.id, "ok", None, "client-a", LATER, True)
+    assert checkin_id > 0
+    after = store.get(xn.id)
+    assert after.verified_at == LATER and after.version == xn.version
+    store.add_checkin(xn.id, "locked", None, "client-b", NOW, False)
+    assert store.get(xn.id).verified_at == LATER  # a problem report verifies nothing
+
+
+def test_open_reports_are_grouped_for_workers(store):
+    stored = load(store, station("XN-1", XINING), station("HF-1", HEFEI))
+    xn, hf = stored["XN-1"].id, stored["HF-1"].id
+    store.add_checkin(xn, "locked", None, "a", NOW, False)
+    store.add_checkin(xn, "locked", None, "b", LATER, False)
+    store.add_checkin(xn, "broken", "toilet", "c", NOW, False)
+    store.add_checkin(xn, "ok", None, "d", LATER, True)
+    store.add_checkin(hf, "locked", None, "a", "2026-10-01T08:00:00+08:00", False)  # too old
+    found = store.open_reports([xn, hf], since="2026-11-01T00:00:00+08:00")
+    assert found == {
+        xn: [
+            ReportCount(kind="locked", facility="", count=2, last_at=LATER),
+            ReportCount(kind="broken", facility="toilet", count=1, last_at=NOW),
+        ]
+    }
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+def test_users_and_sign_in(store):
+    user = make_user(store)
+    assert user == User(user.id, "xn-auditor", "auditor", "6301", None)
+    assert store.user_login("xn-auditor") == (user, "argon2-hash")
+    assert store.user_login("nobody") is None and store.user(user.id + 100) is None
+    viewer = make_user(store, "hf-viewer", "viewer")
+    assert [u.name for u in store.users()] == ["hf-viewer", "xn-auditor"]
+    assert store.disable_user("xn-auditor", LATER)
+    assert store.user(user.id).disabled_at == LATER
+    assert not store.disable_user("xn-auditor", LATER)  # already disabled
+    assert store.user(viewer.id).disabled_at is None
+
+
+def test_sessions_end_and_end_with_their_user(store):
+    user = make_user(store)
+    store.create_session("session-1", user.id, NOW)
+    assert store.session("session-1") == StaffSession(user, NOW, NOW, None)
+    store.touch_session("session-1", LATER)
+    assert store.session("session-1").last_seen == LATER
+    assert store.session("session-1").created_at == NOW  # the session's, not the user's
+    store.end_session("session-1", LATER)
+    assert store.session("session-1").ended_at == LATER
+    store.create_session("session-2", user.id, NOW)
+    store.disable_user(user.name, LATER)
+    assert store.session("session-2").ended_at == LATER
+    assert store.session("no-such-session") is None
+
+
+def test_tokens_name_their_active_user(store):
+    user = make_user(store)
+    store.add_token(user.id, "hash-1", NOW)
+    store.add_token(user.id, "hash-2", NOW)
+    assert store.token_user("hash-1") == user
+    assert store.token_user("unknown") is None
+    assert store.revoke_tokens(user.id, LATER) == 2
+    assert store.token_user("hash-1") is None and store.revoke_tokens(user.id, LATER) == 0
+    store.add_token(user.id, "hash-3", LATER)
+    store.disable_user(user.name, LATER)
+    assert store.token_user("hash-3") is None
+
+
+def test_login_failures_are_counted_per_key_since_a_moment(store):
+    store.add_login_failure(["client-key", "name-key"], NOW)
+    store.add_login_failure(["client-key"], LATER)
+    assert store.login_failures("client-key", NOW) == 2
+    assert store.login_failures("client-key", LATER) == 1
+    assert store.login_failures("name-key", LATER) == 0
+
+
+# -- audits and reports -----------------------------------------------------------------------
+
+
+def _audit(store: Store, station_id: int, user: User, visited_on: str, items) -> int:
+    audit = Audit(station_id, user.id, "liuyou_a", visited_on, "scheduled", 0.5, False, NOW)
+    with store.transaction():
+        return store.add_audit(audit, items)
+
+
+def test_audits_and_their_items_come_back_typed(store):
+    user = make_user(store)
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    first = _audit(store, xn.id, user, "2026-05-01", [AuditItem("drinking_water", "pass")])
+    items = [
+        AuditItem("drinking_water", "pass", "", None, "photo-1.jpg"),
+        AuditItem("first_aid_kit", "fail", "药品过期", "2026-11-01"),
+        AuditItem("toilet", "na"),
+    ]
+    latest = _audit(store, xn.id, user, "2026-11-15", items)
+    assert latest != first
+    audits = store.audits_for(xn.id)
+    assert [a.id for a in audits] == [latest, first]  # latest visit first
+    expected = Audit(
+        station_id=xn.id,
+        user_id=user.id,
+        profile="liuyou_a",
+        visited_on="2026-11-15",
+        visit_kind="scheduled",
+        score=0.5,
+        passed=False,
+        created_at=NOW,
+        id=latest,
+        auditor="xn-auditor",
+    )
+    assert audits[0] == expected and store.latest_audits([xn.id]) == {xn.id: expected}
+    assert store.audit_items(latest) == items
+    assert store.expired_items([xn.id], "2026-11-20") == {xn.id: [items[1]]}
+    assert store.expired_items([xn.id], "2026-11-01") == {}  # valid through that day
+    assert store.photo_owner("photo-1.jpg") == xn.id and store.photo_owner("other.jpg") is None
+    assert store.latest_audits([]) == {} and store.audits_for(xn.id + 100) == []
+
+
+def test_a_failed_audit_write_leaves_nothing(store):
+    user = make_user(store)
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    audit = Audit(xn.id, user.id, "liuyou_a", "2026-11-15", "scheduled", 1.0, True, NOW)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_audit(audit, [AuditItem("drinking_water", "pass")])
+        raise RuntimeError("the photo could not be stored")
+    assert store.audits_for(xn.id) == [] and store.latest_audits([xn.id]) == {}
+
+
+def test_region_profiles_take_the_longest_prefix(store):
+    assert store.region_profile("630102") == "liuyou_a"  # the national default
+    store.set_region_profile("63", "siyou")
+    store.set_region_profile("6301", "bayou")
+    assert store.region_profile("630102") == "bayou"
+    assert store.region_profile("632100") == "siyou"
+    assert store.region_profile("340104") == "liuyou_a"
+
+
+def test_problem_reports_move_through_their_states(store):
+    user = make_user(store)
+    stored = load(store, station("XN-1", XINING), station("HF-1", HEFEI))
+    xn = stored["XN-1"]
+    store.add_checkin(xn.id, "broken", "toilet", "a", NOW, False)
+    store.add_checkin(xn.id, "ok", None, "b", NOW, True)  # not a problem
+    store.add_checkin(stored["HF-1"].id, "locked", None, "c", LATER, False)
+    (report,) = store.reports("63", ["new"])
+    assert isinstance(report, Report) and store.report(report.id) == report
+    assert (report.station_id, report.kind, report.facility) == (xn.id, "broken", "toilet")
+    assert (report.station_code, report.station_name) == ("XN-1", "XN-1 驿站")
+    assert (report.adcode, report.district) == (xn.adcode, xn.district)
+    assert (report.status, report.status_at, report.handled_by) == ("new", None, None)
+    assert [r.kind for r in store.reports("", ["new", "acknowledged"])] == ["broken", "locked"]
+    store.set_report_status(report.id, "resolved", user.id, LATER, "修好了")
+    moved = store.report(report.id)
+    assert (moved.status, moved.status_at, moved.handled_by, moved.resolution) == (
+        "resolved",
+        LATER,
+        user.id,
+        "修好了",
+    )
+    assert store.reports("63", ["new"]) == [] and store.report(report.id + 100) is None
+    assert store.resolve_times(xn.id) == [(NOW, LATER)]
+
+
+# -- partners ---------------------------------------------------------------------------------
+
+
+def test_api_keys(store):
+    store.add_api_key("hefei-portal", "key-hash-1", "3401", NOW)
+    store.add_api_key("hefei-portal", "key-hash-2", "3401", NOW)
+    store.add_api_key("national-map", "key-hash-3", "", NOW)
+    key = store.api_key("key-hash-1")
+    assert isinstance(key, ApiKey) and (key.partner, key.region, key.created_at) == (
+        "hefei-portal",
+        "3401",
+        NOW,
+    )
+    assert key.revoked_at is None and store.api_key("unknown") is None
+    assert store.revoke_api_keys("hefei-portal", LATER) == 2
+    assert store.api_key("key-hash-1") is None and store.revoke_api_keys("hefei-portal", NOW) == 0
+    listed = store.api_keys()
+    assert [(k.partner, k.revoked_at) for k in listed] == [
+        ("hefei-portal", LATER),
+        ("hefei-portal", LATER),
+        ("national-map", None),
+    ]
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+def test_migrating_again_keeps_everything(store):
+    load(store, station("XN-1", XINING))
+    store.migrate()
+    assert store.count() == 1
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_a_store_closes_at_the_end_of_a_with_block(kind, tmp_path):
+    with _open(kind, tmp_path) as opened:
+        opened.migrate()
+        load(opened, station("XN-1", XINING))
+    with _open(kind, tmp_path) as reopened:
+        assert reopened.count() == 1  # committed, and readable by the next store
+
+
+def test_every_protocol_method_has_a_contract_test():
+    """A method added to a protocol needs its behaviour pinned here, for every store."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    methods = [
+        name
+        for name, member in inspect.getmembers(Store)
+        if callable(member) and not name.startswith("_")
+    ]
+    assert len(methods) > 50
+    untested = [name for name in methods if f".{name}(" not in source]
+    assert untested == []
