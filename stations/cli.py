@@ -172,7 +172,10 @@ def import_command(path, crs, dry_run):
     help="Column headers and labels.",
 )
 @click.option(
-    "--public", is_flag=True, help="Leave out staff-only fields (manager name and phone)."
+    "--public",
+    is_flag=True,
+    help="Only what the public may see: published stations (not planned or closed), "
+    "without staff-only fields (manager name and phone).",
 )
 def export_command(path, lang, public):
     """Export every station; the format follows the extension (.csv .xlsx .geojson .gpkg).
@@ -186,7 +189,8 @@ def export_command(path, lang, public):
         raise click.ClickException(f"{path}: use one of {', '.join(writers.FORMATS)}")
     with _store() as store:
         try:
-            count = writers.write(path, store.iter_stations(), lang=lang, public=public)
+            stations = store.iter_published() if public else store.iter_stations()
+            count = writers.write(path, stations, lang=lang, public=public)
         except OSError as exc:
             raise click.ClickException(f"{path}: {exc.strerror}") from None
     click.echo(f"Exported {count} stations to {path}")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from stations.core.model import Station, parse_date
+from stations.core.published import is_published
 from stations.core.standards import Profile
 
 RESULTS = ("pass", "fail", "na")
@@ -28,8 +29,8 @@ class Answer:
 
 
 def on_the_map(station: Station) -> bool:
-    """The 有地图可查 item: published (not planned or closed) with verified coordinates."""
-    return station.status in ("open", "temporarily_closed") and bool(station.verified_at)
+    """The 有地图可查 item: published with verified coordinates."""
+    return is_published(station) and bool(station.verified_at)
 
 
 def prefill(profile: Profile, station: Station) -> dict[str, str]:

@@ -4,6 +4,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from stations.core import audits
+from stations.core.published import is_published
 
 OPEN = ("new", "acknowledged")
 
@@ -67,7 +68,7 @@ def due_stations(store, region: str, today: date, interval: timedelta) -> list[d
     open_reports = open_report_counts(store.reports(region, OPEN))
     rows = []
     for s in stations:
-        if s.status in ("planned", "closed"):
+        if not is_published(s):
             continue
         last = latest.get(s.id)
         if audits.is_due(last["visited_on"] if last else None, open_reports[s.id], today, interval):

@@ -114,9 +114,11 @@ def embed_list():
         q_lat, q_lon = datum.to_wgs84(lat, lon, params.crs(args))
         moment = now()
         hits = get_locator().nearest(q_lat, q_lon, k, at=moment)
-        stations = get_store().by_ids([h.id for h in hits])
+        stations = get_store().published_by_ids([h.id for h in hits])
         for h in hits:
-            s = stations[h.id]
+            s = stations.get(h.id)
+            if s is None:  # no longer published; the index has not caught up yet
+                continue
             items.append(
                 {"s": s, "distance": round(h.distance_m), "live": present.live_state(s, moment)}
             )

@@ -68,8 +68,8 @@ def station_list():
     except ValueError:
         abort(400)
     store = get_store()
-    summary = store.summary()
-    stations = store.page((page - 1) * PAGE_SIZE, PAGE_SIZE)
+    summary = store.published_summary()
+    stations = store.published_list((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
         "list.html",
         summary=summary,
@@ -84,7 +84,8 @@ def station_list():
 
 
 def _station_or_404(station_id: int):
-    station = get_store().get(station_id)
+    """The published station, or 404: planned and closed stations have no public page."""
+    station = get_store().published(station_id)
     if station is None:
         abort(404)
     return station
@@ -133,7 +134,7 @@ def station(station_id: int):
 
 @bp.get("/s/<code>")
 def short(code: str):
-    s = get_store().get_by_code(code)
+    s = get_store().published_by_code(code)
     if s is None:
         abort(404)
     return redirect(url_for("web.station", station_id=s.id), 301)

@@ -12,6 +12,7 @@ import sqlite_utils
 from stations.core.model import Station, diff
 from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.sqlite.migrations import migrations
+from stations.store.sqlite.published import PUBLISHED, PublishedQueries, published_condition
 from stations.store.sqlite.rows import INSERT_COLUMNS, row_station, station_row
 from stations.store.sqlite.staff import StaffQueries
 
@@ -34,7 +35,7 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(StaffQueries):
+class SQLiteStore(StaffQueries, PublishedQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
@@ -171,11 +172,12 @@ class SQLiteStore(StaffQueries):
         return self.db.conn.execute(sql, [min_lon, max_lon, min_lat, max_lat]).fetchone()[0]
 
     def centre(self) -> tuple[float, float] | None:
-        """Mean position of the city with the most stations: where a map opens by default."""
-        sql = """
+        """Mean position of the city with the most published stations: where a public map
+        opens by default (planned or closed stations must not draw it anywhere)."""
+        sql = f"""
             select avg(lat), avg(lon) from stations
-            where (province, city) = (
-                select province, city from stations group by province, city
+            where {PUBLISHED} and (province, city) = (
+                select province, city from stations where {PUBLISHED} group by province, city
                 order by count(*) desc limit 1)
         """
         row = self.db.conn.execute(sql).fetchone()
@@ -243,8 +245,8 @@ class SQLiteStore(StaffQueries):
         after_id: int = 0,
         limit: int = 100,
     ) -> list[Station]:
-        """Published stations (never planned ones) matching filters, by id after a cursor."""
-        where, params = ["s.status != 'planned'", "s.id > ?"], [after_id]
+        """Published stations matching filters, by id after a cursor."""
+        where, params = [published_condition("s"), "s.id > ?"], [after_id]
         source = "stations s"
         if box is not None:
             source = "stations_rtree r join stations s on s.id = r.id"
@@ -266,9 +268,10 @@ class SQLiteStore(StaffQueries):
         return self._query(sql, [*params, limit])
 
     def region_summary(self, region: str) -> dict:
-        """Counts for a region (adcode prefix): by status, by facility, freshness, newest change."""
+        """Counts of a region's (adcode prefix) published stations: by status, by facility,
+        freshness, newest change."""
         like = region + "%"
-        sql = "select status, count(*) from stations where adcode like ? and status != 'planned' group by status"
+        sql = f"select status, count(*) from stations where adcode like ? and {PUBLISHED} group by status"
         by_status = dict(self.db.conn.execute(sql, [like]).fetchall())
         facilities: dict[str, int] = {}
         for (raw,) in self.db.conn.execute(
@@ -276,7 +279,7 @@ class SQLiteStore(StaffQueries):
         ):
             for key in json.loads(raw):
                 facilities[key] = facilities.get(key, 0) + 1
-        sql = "select max(updated_at), count(verified_at) from stations where adcode like ? and status != 'planned'"
+        sql = f"select max(updated_at), count(verified_at) from stations where adcode like ? and {PUBLISHED}"
         newest, verified = self.db.conn.execute(sql, [like]).fetchone()
         return {
             "by_status": by_status,

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from stations.core import compliance, editing, hours, importer, present, standards
 from stations.core.accounts import AccessDenied
 from stations.core.model import Invalid
+from stations.core.published import is_published
 from stations.core.vocab import DATUMS
 from stations.web.admin.base import (
     audit_interval,
@@ -78,6 +79,7 @@ def station(station_id: int):
         audits=store.audits_for(s.id),
         latest=latest,
         live=present.live_state(s, now()),
+        published=is_published(s),
         hours_text=hours.describe(s.opening_hours, "zh"),
         reports=store.reports(s.adcode, ("new", "acknowledged")),
         **vocab_choices(),

@@ -18,7 +18,6 @@ docs_bp = Blueprint("api_docs", __name__)  # /api/docs: the API described for pe
 MAX_K = 50
 MAX_RADIUS_M = 50_000
 PAGE_MAX = 500
-PUBLISHED = ("open", "temporarily_closed", "closed")  # planned stations are not public
 LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 MAP_MARKERS_MAX = 300  # above this many stations in view the map gets clusters
 

@@ -9,6 +9,7 @@ from flask import Response, render_template, request
 from stations.core import datum, present, regions, writers
 from stations.core.hours import TZ
 from stations.core.model import check_range
+from stations.core.published import PUBLIC_STATUSES
 from stations.web import params
 from stations.web.api.base import (
     LICENCE_URL,
@@ -16,7 +17,6 @@ from stations.web.api.base import (
     MAX_K,
     MAX_RADIUS_M,
     PAGE_MAX,
-    PUBLISHED,
     bp,
     docs_bp,
     feature_response,
@@ -61,7 +61,8 @@ def nearest():
         at=now(),
         region=scoped_region(""),
     )
-    stations = get_store().by_ids([h.id for h in hits])
+    stations = get_store().published_by_ids([h.id for h in hits])
+    hits = [h for h in hits if h.id in stations]  # published, even if the index lags a write
     extra = {
         h.id: {
             "distance_m": round(h.distance_m),
@@ -99,7 +100,11 @@ def nearest():
 
 @bp.get("/stations/<int:station_id>")
 def station(station_id: int):
-    found = get_store().get(station_id)
+    found = get_store().published(station_id)
+    if found is None and "Authorization" in request.headers:
+        from stations.web.api.write import staff_station
+
+        found = staff_station(station_id)
     if found is None:
         raise ApiError(f"no station {station_id}", "id", "not_found", 404)
     return feature_response(found)
@@ -119,9 +124,9 @@ def _statuses(args) -> tuple[str, ...]:
     if not value:
         return ()
     wanted = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
-    unknown = [v for v in wanted if v not in PUBLISHED]
+    unknown = [v for v in wanted if v not in PUBLIC_STATUSES]
     if unknown:
-        raise ApiError(f"status must be among {', '.join(PUBLISHED)}", "status")
+        raise ApiError(f"status must be among {', '.join(PUBLIC_STATUSES)}", "status")
     return wanted
 
 
@@ -222,11 +227,7 @@ def export(fmt: str):
     """The whole published registry (no staff-only fields), under the data licence."""
     if fmt not in ("geojson", "csv"):
         raise ApiError("export as stations.geojson or stations.csv", "format", "not_found", 404)
-    region = scoped_region("")
-    store = get_store()
-    stations = [
-        s for s in store.iter_stations() if s.status != "planned" and s.adcode.startswith(region)
-    ]
+    stations = list(get_store().iter_published(scoped_region("")))
     if fmt == "csv":
         response = _csv(stations, None)
     else:
@@ -268,7 +269,7 @@ def map_view():
                 "markers": [],
             }
         )
-    stations = get_store().by_ids(locator.ids[idx])
+    stations = get_store().published_by_ids(locator.ids[idx])
     moment = now()
     markers = []
     for s in stations.values():
