@@ -54,7 +54,9 @@ def properties(station: Station, *, now: datetime, url: str, warnings=()) -> dic
     }
     props.update(live_state(station, now))
     props["url"] = url
-    props["navigation"] = navigation.links(station.lat, station.lon, station.name, station.address)
+    props["navigation"] = navigation.links(
+        station.lat, station.lon, station.name, station.address, station.adcode
+    )
     props["warnings"] = list(warnings)
     return props
 

@@ -119,7 +119,7 @@ def station(station_id: int):
         reports=reports,
         verified_days=verified_days,
         hours_text=hours.describe(s.opening_hours, _lang()),
-        nav=navigation.links(s.lat, s.lon, s.name, s.address),
+        nav=navigation.links(s.lat, s.lon, s.name, s.address, s.adcode),
         kinds=checkins.KINDS,
         host=HOST_TYPES.label(s.host_type, _lang()),
         entry=ENTRY_METHODS.label(s.entry_method, _lang()),

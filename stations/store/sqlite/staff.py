@@ -284,14 +284,36 @@ class StaffQueries:
         sql = "select a.*, u.name as auditor from audits a join users u on u.id = a.user_id where station_id = ? order by visited_on desc, a.id desc"
         return list(self._rows(sql, [station_id]))
 
+    def audit_rows(self, region: str) -> list[dict]:
+        """Every audit item of a region's stations with its audit, auditor and station, in one
+        query: stations as stations_in_region orders them, newest audit first, items in order."""
+        sql = """
+            select s.code, s.name, s.district, a.profile, a.visited_on, a.visit_kind,
+                   u.name as auditor, a.score, a.passed, i.item, i.result, i.note, i.valid_until
+            from stations s
+            join audits a on a.station_id = s.id
+            join users u on u.id = a.user_id
+            join audit_items i on i.audit_id = a.id
+            where s.adcode like ?
+            order by s.city, s.district, s.code, a.visited_on desc, a.id desc, i.rowid
+        """
+        return list(self._rows(sql, [region + "%"]))
+
     def expired_items(self, station_ids, today: str) -> dict[int, list[dict]]:
-        """Items of each station's latest audit whose use-by date has passed."""
-        latest = self.latest_audits(station_ids)
+        """Items of each station's latest audit whose use-by date has passed: one query for
+        up to 500 stations, whatever their number of audits."""
+        ids = [int(i) for i in station_ids]
         out: dict[int, list[dict]] = {}
-        for station_id, audit in latest.items():
-            for item in self.audit_items(audit["id"]):
-                if item["valid_until"] and item["valid_until"] < today:
-                    out.setdefault(station_id, []).append(item)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"""
+                select a.station_id as of_station, i.* from audit_items i join audits a on a.id = i.audit_id
+                where a.id in (select max(id) from audits where station_id in ({",".join("?" * len(chunk))}) group by station_id)
+                  and i.valid_until is not null and i.valid_until != '' and i.valid_until < ?
+                order by i.rowid
+            """
+            for row in self._rows(sql, [*chunk, today]):
+                out.setdefault(row.pop("of_station"), []).append(row)
         return out
 
     def photo_owner(self, photo: str) -> int | None:

@@ -93,6 +93,8 @@ def _limit_query():
 
 
 def features(stations_by_id: dict, ids, extra=None) -> list[dict]:
+    """GeoJSON features of these stations with live state, warnings and audit badge: a fixed
+    number of queries for the whole list, never one per station."""
     moment = now()
     store = get_store()
     warnings = checkins.warnings_for(store, ids, moment)
