@@ -250,7 +250,7 @@ def user_create(name, role, region, password_stdin):
     \b
         flask --app app user create xining-audit --role auditor --region 6301
     """
-    try:
+    try:  # before the prompt: nobody types a password for a name that cannot be used
         name = accounts.check_name(name)
         region = accounts.check_region(region)
     except ValueError as exc:
@@ -259,14 +259,13 @@ def user_create(name, role, region, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        accounts.check_password(password, name)
-    except accounts.WeakPassword as exc:
-        raise click.ClickException(f"password refused: {exc}") from None
     with _store() as store:
-        if store.user_login(name):
-            raise click.ClickException(f"user {name} already exists")
-        store.create_user(name, accounts.hash_password(password), role, region, _now())
+        try:
+            accounts.create_user(store, name, role, region, password, datetime.now(TZ))
+        except accounts.WeakPassword as exc:
+            raise click.ClickException(f"password refused: {exc}") from None
+        except ValueError as exc:  # UserExists among them
+            raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} {name} for region {region or 'all'}")
 
 
@@ -408,10 +407,11 @@ def create_demo_users(store) -> list[tuple[str, str, str, str]]:
     """Demo accounts with fresh random passwords, returned to print once; none if they exist."""
     made = []
     for name, role, region in DEMO_USERS:
-        if store.user_login(name):
-            continue
         password = secrets.token_urlsafe(12)
-        store.create_user(name, accounts.hash_password(password), role, region, _now())
+        try:
+            accounts.create_user(store, name, role, region, password, datetime.now(TZ))
+        except accounts.UserExists:
+            continue
         made.append((name, role, region, password))
     return made
 

@@ -67,6 +67,18 @@ def check_rate(store, client: str, station_id: int, now: datetime) -> None:
         )
 
 
+def record(
+    store, client: str, station_id: int, kind: str, facility: str | None, now: datetime
+) -> int:
+    """Check the client's rate and record the check-in in one write transaction: BEGIN
+    IMMEDIATE serialises racing check-ins, so two taps at once cannot both pass the limit."""
+    with store.transaction():
+        check_rate(store, client, station_id, now)
+        return store.insert_checkin(
+            station_id, kind, facility, client, now.isoformat(timespec="seconds"), kind in POSITIVE
+        )
+
+
 def warnings_for(store, station_ids, now: datetime) -> dict[int, list[dict]]:
     """Open problem reports per station, for workers to see before they go."""
     since = (now - WARNING_WINDOW).isoformat(timespec="seconds")

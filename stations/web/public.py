@@ -165,16 +165,14 @@ def poster(station_id: int):
 @bp.post("/stations/<int:station_id>/checkins")
 def checkin(station_id: int):
     s = _station_or_404(station_id)
-    store = get_store()
     client = checkins.client_hash(
         current_app.config["SECRET_KEY"], request.remote_addr or "", request.user_agent.string
     )
-    moment = now()
     try:
         kind, facility = checkins.parse(
             request.form.get("kind", ""), request.form.get("facility") or None
         )
-        checkins.check_rate(store, client, s.id, moment)
+        checkins.record(get_store(), client, s.id, kind, facility, now())
     except CheckinRefused as exc:
         status = 429 if exc.retry_after else 400
         message = (
@@ -193,13 +191,5 @@ def checkin(station_id: int):
             )
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    store.add_checkin(
-        s.id,
-        kind,
-        facility,
-        client,
-        moment.isoformat(timespec="seconds"),
-        kind in checkins.POSITIVE,
-    )
     flash(_("Thank you! Your report helps the next worker."), "ok")
     return redirect(url_for("web.station", station_id=s.id), 303)

@@ -18,11 +18,15 @@ class StaffQueries:
 
     def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
         with self.transaction():
-            cursor = self.db.conn.execute(
-                "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
-                [name, password_hash, role, region, now],
-            )
-            return cursor.lastrowid
+            return self.insert_user(name, password_hash, role, region, now)
+
+    def insert_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
+        """Insert a user (the caller holds the transaction)."""
+        cursor = self.db.conn.execute(
+            "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
+            [name, password_hash, role, region, now],
+        )
+        return cursor.lastrowid
 
     def user_login(self, name: str) -> tuple[User, str] | None:
         rows = list(self._rows("select * from users where name = ?", [name]))

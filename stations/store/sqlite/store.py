@@ -194,18 +194,31 @@ class SQLiteStore(StaffQueries, PublishedQueries):
         now: str,
         verified: bool,
     ) -> int:
-        """Record a check-in; a positive one also stamps the station's verified_at (without
-        bumping its version: a worker's confirmation is not an edit staff could conflict with)."""
+        """Record a check-in in its own transaction (see insert_checkin)."""
         with self.transaction():
-            cursor = self.db.conn.execute(
-                "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
-                [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+            return self.insert_checkin(station_id, kind, facility, client_hash, now, verified)
+
+    def insert_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """Insert a check-in (the caller holds the transaction); a positive one also stamps the
+        station's verified_at (without bumping its version: a worker's confirmation is not an
+        edit staff could conflict with)."""
+        cursor = self.db.conn.execute(
+            "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
+            [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+        )
+        if verified:
+            self.db.conn.execute(
+                "update stations set verified_at = ? where id = ?", [now, station_id]
             )
-            if verified:
-                self.db.conn.execute(
-                    "update stations set verified_at = ? where id = ?", [now, station_id]
-                )
-            return cursor.lastrowid
+        return cursor.lastrowid
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         """How many check-ins a client made since a moment (at one station, or anywhere)."""

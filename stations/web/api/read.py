@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Response, render_template, request
 
-from stations.core import datum, present, regions, writers
+from stations.core import datum, listing, present, regions, writers
 from stations.core.hours import TZ
 from stations.core.model import check_range
 from stations.core.published import PUBLIC_STATUSES
@@ -160,26 +160,18 @@ def stations():
         raise ApiError("format must be geojson or csv", "format")
     limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
     after = params.integer(args, "cursor", 0, 2**62, default=0)
-    store, moment, page = get_store(), now(), []
-    while len(page) <= limit:  # open_now is judged here, so fetch until the page is full
-        batch = store.public_page(
-            box=box,
-            region=region,
-            statuses=statuses,
-            facilities=wanted,
-            updated_since=since,
-            after_id=after,
-            limit=limit + 1,
-        )
-        if not batch:
-            break
-        after = batch[-1].id
-        page += [s for s in batch if not open_now or present.live_state(s, moment)["open_now"]]
-        if len(batch) <= limit:
-            break
-    more = len(page) > limit
-    page = page[:limit]
-    cursor = page[-1].id if more else None
+    page, cursor = listing.public_page(
+        get_store(),
+        limit=limit,
+        after=after,
+        open_now=open_now,
+        at=now(),
+        box=box,
+        region=region,
+        statuses=statuses,
+        facilities=wanted,
+        updated_since=since,
+    )
     if fmt == "csv":
         return _csv(page, cursor)
     body = {
