@@ -179,7 +179,10 @@ def import_command(path, crs, dry_run):
     help="Column headers and labels.",
 )
 @click.option(
-    "--public", is_flag=True, help="Leave out staff-only fields (manager name and phone)."
+    "--public",
+    is_flag=True,
+    help="Only what the public may see: published stations (not planned or closed), "
+    "without staff-only fields (manager name and phone).",
 )
 def export_command(path, lang, public):
     """Export every station; the format follows the extension (.csv .xlsx .geojson .gpkg).
@@ -193,7 +196,8 @@ def export_command(path, lang, public):
         raise click.ClickException(f"{path}: use one of {', '.join(writers.FORMATS)}")
     with _store() as store:
         try:
-            count = writers.write(path, store.iter_stations(), lang=lang, public=public)
+            stations = store.iter_published() if public else store.iter_stations()
+            count = writers.write(path, stations, lang=lang, public=public)
         except OSError as exc:
             raise click.ClickException(f"{path}: {exc.strerror}") from None
     click.echo(f"Exported {count} stations to {path}")
@@ -253,7 +257,7 @@ def user_create(name, role, region, password_stdin):
     \b
         flask --app app user create xining-audit --role auditor --region 6301
     """
-    try:
+    try:  # before the prompt: nobody types a password for a name that cannot be used
         name = accounts.check_name(name)
         region = accounts.check_region(region)
     except ValueError as exc:
@@ -262,14 +266,13 @@ def user_create(name, role, region, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        accounts.check_password(password, name)
-    except accounts.WeakPassword as exc:
-        raise click.ClickException(f"password refused: {exc}") from None
     with _store() as store:
-        if store.user_login(name):
-            raise click.ClickException(f"user {name} already exists")
-        store.create_user(name, accounts.hash_password(password), role, region, _now())
+        try:
+            accounts.create_user(store, name, role, region, password, datetime.now(TZ))
+        except accounts.WeakPassword as exc:
+            raise click.ClickException(f"password refused: {exc}") from None
+        except ValueError as exc:  # UserExists among them
+            raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} {name} for region {region or 'all'}")
 
 
@@ -411,10 +414,11 @@ def create_demo_users(store: AccountStore) -> list[tuple[str, str, str, str]]:
     """Demo accounts with fresh random passwords, returned to print once; none if they exist."""
     made = []
     for name, role, region in DEMO_USERS:
-        if store.user_login(name):
-            continue
         password = secrets.token_urlsafe(12)
-        store.create_user(name, accounts.hash_password(password), role, region, _now())
+        try:
+            accounts.create_user(store, name, role, region, password, datetime.now(TZ))
+        except accounts.UserExists:
+            continue
         made.append((name, role, region, password))
     return made
 

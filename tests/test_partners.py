@@ -196,12 +196,13 @@ def test_list_filters(partner_app, cli, tmp_path):
     assert codes(c.get("/api/v1/stations?region=37")) == ["QD-0001"]
     assert codes(c.get("/api/v1/stations?facilities=toilet")) == ["XN-0001", "HF-0001"]
     assert codes(c.get("/api/v1/stations?open_now=1")) == ["XN-0001", "HF-0001"]  # Friday 10:00
-    assert codes(c.get("/api/v1/stations?status=closed")) == []
+    assert codes(c.get("/api/v1/stations?status=temporarily_closed")) == []
     assert codes(c.get("/api/v1/stations?updated_since=2999-01-01T00:00:00Z")) == []
     assert len(codes(c.get("/api/v1/stations?updated_since=2000-01-01"))) == 3
     for bad, field in (
         ("region=99", "region"),
         ("status=planned", "status"),
+        ("status=closed", "status"),  # closed stations are not public either
         ("updated_since=soon", "updated_since"),
         ("format=xml", "format"),
     ):

@@ -235,12 +235,12 @@ def test_next_goes_to_local_paths_only(anon, target, lands):
 
 
 def test_login_limit_runs_before_the_password_hash(anon, monkeypatch):
-    import stations.web.auth
+    import stations.core.accounts
 
     calls = []
-    real = stations.web.auth.verify_password
+    real = stations.core.accounts.verify_password
     monkeypatch.setattr(
-        stations.web.auth, "verify_password", lambda h, p: calls.append(1) or real(h, p)
+        stations.core.accounts, "verify_password", lambda h, p: calls.append(1) or real(h, p)
     )
     for _ in range(5):
         assert sign_in(anon, "xn-auditor", "wrong wrong wrong").status_code == 401

@@ -130,12 +130,12 @@ def test_published_filters(store):
     def codes(**filters) -> list[str]:
         return sorted(s.code for s in store.public_page(**filters))
 
-    assert codes() == ["HF-OPEN", "XN-OPEN", "XN-SHUT", "XN-TEMP"]  # never a planned station
-    assert codes(region="63") == ["XN-OPEN", "XN-SHUT", "XN-TEMP"]
+    assert codes() == ["HF-OPEN", "XN-OPEN", "XN-TEMP"]  # never a planned or closed station
+    assert codes(region="63") == ["XN-OPEN", "XN-TEMP"]
     assert codes(statuses=["open"]) == ["HF-OPEN", "XN-OPEN"]
     assert codes(facilities=["drinking_water", "toilet"]) == ["XN-OPEN"]  # every one of them
     box = BBox(XINING[0] - 0.01, XINING[1] - 0.01, XINING[0] + 0.01, XINING[1] + 0.01)
-    assert codes(box=box) == ["XN-OPEN", "XN-SHUT", "XN-TEMP"]
+    assert codes(box=box) == ["XN-OPEN", "XN-TEMP"]
     assert codes(updated_since=NOW) == []  # strictly after
     assert codes(updated_since="2026-11-19T00:00:00+08:00") == codes()
     # A cursor walks by id: pages of one follow each other with nothing missed.
@@ -145,8 +145,23 @@ def test_published_filters(store):
         after = page[0].id
     assert sorted(walked) == codes()
     assert [s.id for s in store.public_page()] == sorted(
-        stored[c].id for c in ("HF-OPEN", "XN-OPEN", "XN-SHUT", "XN-TEMP")
+        stored[c].id for c in ("HF-OPEN", "XN-OPEN", "XN-TEMP")
     )
+    # The one rule, through every published read.
+    public = {"HF-OPEN", "XN-OPEN", "XN-TEMP"}
+    for code, s in stored.items():
+        shown = code in public
+        assert (store.published(s.id) is not None) is shown, code
+        assert (store.published_by_code(code) is not None) is shown, code
+    found = store.published_by_ids(s.id for s in stored.values())
+    assert {s.code for s in found.values()} == public
+    assert [s.code for s in store.iter_published()] == sorted(public)
+    assert [s.code for s in store.iter_published("63")] == ["XN-OPEN", "XN-TEMP"]
+    listed = store.published_list(0, 2) + store.published_list(2, 2)
+    assert sorted(s.code for s in listed) == sorted(public)
+    summary = store.published_summary()
+    assert summary["total"] == 3 and summary["by_status"] == {"open": 2, "temporarily_closed": 1}
+    assert store.summary()["total"] == 5  # staff counts see every station
 
 
 def test_boxes_centre_and_counts(store):
@@ -381,6 +396,20 @@ def test_a_positive_checkin_verifies_without_moving_the_version(store):
     assert store.get(xn.id).verified_at == LATER  # a problem report verifies nothing
 
 
+def test_inserts_inside_the_callers_transaction_roll_back_with_it(store):
+    xn = load(store, station("XN-1", XINING))["XN-1"]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert_checkin(xn.id, "ok", None, "client-a", LATER, True)
+        store.insert_user("late", "argon2-hash", "viewer", "", LATER)
+        raise RuntimeError("the rate check failed after the insert")
+    assert store.checkins_since("client-a", NOW) == 0 and store.user_login("late") is None
+    assert store.get(xn.id).verified_at is None
+    with store.transaction():
+        store.insert_checkin(xn.id, "ok", None, "client-a", LATER, True)
+        user_id = store.insert_user("late", "argon2-hash", "viewer", "", LATER)
+    assert store.checkins_since("client-a", NOW) == 1 and store.user(user_id).name == "late"
+
+
 def test_open_reports_are_grouped_for_workers(store):
     stored = load(store, station("XN-1", XINING), station("HF-1", HEFEI))
     xn, hf = stored["XN-1"].id, stored["HF-1"].id
@@ -490,6 +519,14 @@ def test_audits_and_their_items_come_back_typed(store):
     assert store.expired_items([xn.id], "2026-11-01") == {}  # valid through that day
     assert store.photo_owner("photo-1.jpg") == xn.id and store.photo_owner("other.jpg") is None
     assert store.latest_audits([]) == {} and store.audits_for(xn.id + 100) == []
+    rows = store.audit_rows("63")  # the staff export: one row per item, newest audit first
+    assert [(r["code"], r["visited_on"], r["item"], r["result"]) for r in rows] == [
+        ("XN-1", "2026-11-15", "drinking_water", "pass"),
+        ("XN-1", "2026-11-15", "first_aid_kit", "fail"),
+        ("XN-1", "2026-11-15", "toilet", "na"),
+        ("XN-1", "2026-05-01", "drinking_water", "pass"),
+    ]
+    assert rows[0]["auditor"] == "xn-auditor" and store.audit_rows("34") == []
 
 
 def test_a_failed_audit_write_leaves_nothing(store):

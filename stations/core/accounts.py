@@ -1,13 +1,17 @@
-"""Staff accounts: roles, region scope, passwords and API tokens (pure: no Flask, no SQL).
+"""Staff accounts: roles, region scope, passwords, sign-in and its limits, sessions' lifetime,
+API tokens (pure: no Flask, no SQL).
 
 Region scope is an adcode prefix: '63' is Qinghai, '6301' Xining, '630102' one district, ''
 the whole country. Every staff write passes `require_write`, whatever face it came through.
 """
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,10 +19,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from stations.core import regions
 from stations.core.text import match_key
 
+if TYPE_CHECKING:
+    from stations.store.protocols import AccountStore
+
 ROLES = ("admin", "auditor", "viewer")
 WRITERS = ("admin", "auditor")
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
+FAILURE_WINDOW = timedelta(minutes=15)  # failed sign-ins count for this long
+MAX_FAILURES_PER_CLIENT = 10
+MAX_FAILURES_PER_NAME = 5
+TOUCH_EVERY = timedelta(seconds=60)  # one write a minute is enough to track idleness
 
 
 class AccessDenied(PermissionError):
@@ -27,6 +38,20 @@ class AccessDenied(PermissionError):
 
 class WeakPassword(ValueError):
     pass
+
+
+class UserExists(ValueError):
+    pass
+
+
+class SignInRefused(Exception):
+    """Unknown name, wrong password or disabled account: one answer for all three."""
+
+
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins from this client or for this name lately."""
+
+    retry_after = int(FAILURE_WINDOW.total_seconds())
 
 
 @dataclass(frozen=True)
@@ -163,6 +188,88 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _HASHER.verify(stored_hash or _DUMMY, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# -- creating users ---------------------------------------------------------------------------
+
+
+def create_user(
+    store: "AccountStore", name: str, role: str, region: str, password: str, now: datetime
+) -> int:
+    """Check a new staff account and create it; its id. ValueError for a bad name, role or
+    region, WeakPassword, or UserExists."""
+    name, region = check_name(name), check_region(region)
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    check_password(password, name)
+    password_hash = hash_password(password)  # slow on purpose: not inside the transaction
+    with store.transaction():
+        if store.user_login(name):
+            raise UserExists(f"user {name} already exists")
+        return store.insert_user(name, password_hash, role, region, _stamp(now))
+
+
+# -- signing in and sessions ------------------------------------------------------------------
+
+
+def attempt_keys(secret: str, address: str, name: str) -> tuple[str, str]:
+    """Keyed hashes under which failed sign-ins are counted: the client's address, the name."""
+    key = secret.encode()
+
+    def digest(text: str) -> str:
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+    return digest("client|" + address), digest("name|" + name.casefold())
+
+
+def sign_in(
+    store: "AccountStore", name: str, password: str, *, secret: str, address: str, now: datetime
+) -> tuple[User, str]:
+    """The user and a new session id for a correct name and password.
+
+    TooManyAttempts after too many failures from this address or for this name, checked
+    before the password hash is computed, so a flood costs nothing; SignInRefused otherwise."""
+    client_key, name_key = attempt_keys(secret, address, name)
+    since = _stamp(now - FAILURE_WINDOW)
+    if (
+        store.login_failures(client_key, since) >= MAX_FAILURES_PER_CLIENT
+        or store.login_failures(name_key, since) >= MAX_FAILURES_PER_NAME
+    ):
+        raise TooManyAttempts("too many attempts")
+    found = store.user_login(name)
+    ok = verify_password(found[1] if found else None, password)  # same cost for unknown names
+    if not ok or found is None or found[0].disabled_at:
+        store.add_login_failure([client_key, name_key], _stamp(now))
+        raise SignInRefused("wrong name or password")
+    session_id = secrets.token_urlsafe(32)
+    store.create_session(session_id, found[0].id, _stamp(now))
+    return found[0], session_id
+
+
+def session_user(
+    store: "AccountStore", session_id: str, now: datetime, *, idle: timedelta, longest: timedelta
+) -> User | None:
+    """The user of a live session, or None. A session ends at sign-out, when its user is
+    disabled, after `idle` without a request and `longest` after sign-in."""
+    found = store.session(session_id)
+    if found is None or found.ended_at or found.user.disabled_at:
+        return None
+    last_seen = datetime.fromisoformat(found.last_seen)
+    created = datetime.fromisoformat(found.created_at)
+    if now - last_seen > idle or now - created > longest:
+        store.end_session(session_id, _stamp(now))
+        return None
+    if now - last_seen > TOUCH_EVERY:
+        store.touch_session(session_id, _stamp(now))
+    return found.user
+
+
+def sign_out(store: "AccountStore", session_id: str, now: datetime) -> None:
+    store.end_session(session_id, _stamp(now))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
 
 
 # -- tokens -----------------------------------------------------------------------------------

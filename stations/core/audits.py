@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from stations.core.accounts import User, require_write
 from stations.core.model import Station, parse_date, stored_id
+from stations.core.published import is_published
 from stations.core.standards import Profile
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ class Audit:
 
 
 def on_the_map(station: Station) -> bool:
-    """The 有地图可查 item: published (not planned or closed) with verified coordinates."""
-    return station.status in ("open", "temporarily_closed") and bool(station.verified_at)
+    """The 有地图可查 item: published with verified coordinates."""
+    return is_published(station) and bool(station.verified_at)
 
 
 def prefill(profile: Profile, station: Station) -> dict[str, str]:

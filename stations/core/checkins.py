@@ -102,6 +102,23 @@ def check_rate(store: "CheckinStore", client: str, station_id: int, now: datetim
         )
 
 
+def record(
+    store: "CheckinStore",
+    client: str,
+    station_id: int,
+    kind: str,
+    facility: str | None,
+    now: datetime,
+) -> int:
+    """Check the client's rate and record the check-in in one write transaction: BEGIN
+    IMMEDIATE serialises racing check-ins, so two taps at once cannot both pass the limit."""
+    with store.transaction():
+        check_rate(store, client, station_id, now)
+        return store.insert_checkin(
+            station_id, kind, facility, client, now.isoformat(timespec="seconds"), kind in POSITIVE
+        )
+
+
 def warnings_for(
     store: "CheckinStore", station_ids: Iterable[int], now: datetime
 ) -> dict[int, list[ReportCount]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from stations.core import audits
 from stations.core.checkins import Report
 from stations.core.model import Station, stored_id
+from stations.core.published import is_published
 
 if TYPE_CHECKING:
     from stations.store.protocols import Store
@@ -80,7 +81,7 @@ def due_stations(store: "Store", region: str, today: date, interval: timedelta) 
     open_reports = open_report_counts(store.reports(region, OPEN))
     rows = []
     for station_id, s in stations.items():
-        if s.status in ("planned", "closed"):
+        if not is_published(s):
             continue
         last = latest.get(station_id)
         reports = open_reports[station_id]

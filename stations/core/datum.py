@@ -115,11 +115,18 @@ def to_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
     raise ValueError(f"unknown datum {crs!r}; use one of {', '.join(DATUMS)}")
 
 
-def from_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
-    """A WGS-84 point expressed in crs (for GCJ-02 base maps and navigation links)."""
+def from_wgs84(
+    lat: float, lon: float, crs: str, *, mainland: bool | None = None
+) -> tuple[float, float]:
+    """A WGS-84 point expressed in crs (for GCJ-02 base maps and navigation links).
+
+    mainland: whether the point is in mainland China, when the caller already knows (a
+    station's adcode tells); otherwise the boundary decides."""
     if crs == "wgs84":
         return lat, lon
-    gcj = gcj02_from_wgs84(lat, lon) if _shifted(lat, lon) else (lat, lon)
+    if mainland is None:
+        mainland = _shifted(lat, lon)
+    gcj = gcj02_from_wgs84(lat, lon) if mainland else (lat, lon)
     if crs == "gcj02":
         return gcj
     if crs == "bd09":

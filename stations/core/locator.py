@@ -22,11 +22,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from stations.core import geo, hours
+from stations.core.published import PUBLIC_STATUSES
 from stations.core.vocab import FACILITIES
 
 SLACK = 0.01  # > the largest spherical-vs-ellipsoidal relative distance error (~0.56 %)
 STATUS_CODES = {"open": 1, "temporarily_closed": 2, "planned": 3, "closed": 4}
-COURIER_VISIBLE = (1, 2)  # planned and closed stations are never offered to workers
+COURIER_VISIBLE = tuple(STATUS_CODES[s] for s in PUBLIC_STATUSES)  # published only
 _VISIBLE = np.isin(np.arange(max(STATUS_CODES.values()) + 1), COURIER_VISIBLE)  # code -> offered?
 FACILITY_BITS = {key: 1 << i for i, key in enumerate(FACILITIES.keys())}
 GRID_DEG = 0.1  # cell size of the box-query grid: a city view spans a few rows of cells

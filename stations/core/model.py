@@ -320,6 +320,9 @@ def _region(
     if named is None:
         errors.append(FieldError("adcode", f"{given} is not a current county-level adcode"))
         return None
+    if not named.mainland:  # stations are in the mainland; the map links rely on the adcode
+        errors.append(FieldError("adcode", f"{given} is {named.label()}, outside mainland China"))
+        return None
     gap = regions.distance_to_district_deg(lat, lon, given)
     if gap is not None and gap > ADCODE_SLACK_DEG:
         errors.append(

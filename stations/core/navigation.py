@@ -6,14 +6,21 @@ Amap's navigation URI takes none and reads GCJ-02, so it gets converted coordina
 
 from urllib.parse import quote, urlencode
 
-from stations.core import datum
+from stations.core import datum, regions
 
 SOURCE = "yizhan"
 
 
-def links(lat: float, lon: float, name: str, address: str = "") -> dict[str, str]:
-    """Navigation and map links for a WGS-84 point, by app."""
-    g_lat, g_lon = datum.from_wgs84(lat, lon, "gcj02")
+def links(
+    lat: float, lon: float, name: str, address: str = "", adcode: str | None = None
+) -> dict[str, str]:
+    """Navigation and map links for a WGS-84 point, by app.
+
+    adcode: the station's district; it settles whether the point is in the mainland (where
+    Amap wants GCJ-02) without a point-in-polygon test, which lists of stations cannot afford
+    for each one."""
+    mainland = regions.mainland_adcode(adcode) if adcode else None
+    g_lat, g_lon = datum.from_wgs84(lat, lon, "gcj02", mainland=mainland)
     return {
         "amap": "https://uri.amap.com/marker?"
         + urlencode(

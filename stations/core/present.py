@@ -34,9 +34,9 @@ PUBLIC_FIELDS = (
 
 
 @lru_cache(maxsize=8192)
-def _navigation(lat: float, lon: float, name: str, address: str) -> dict[str, str]:
+def _navigation(lat: float, lon: float, name: str, address: str, adcode: str) -> dict[str, str]:
     # Pure in its arguments, and building five URLs costs more than ranking the stations.
-    return navigation.links(lat, lon, name, address)
+    return navigation.links(lat, lon, name, address, adcode)
 
 
 def live_state(station: Station, now: datetime) -> dict:
@@ -68,7 +68,9 @@ def properties(
     }
     props.update(live_state(station, now))
     props["url"] = url
-    props["navigation"] = dict(_navigation(station.lat, station.lon, station.name, station.address))
+    props["navigation"] = dict(
+        _navigation(station.lat, station.lon, station.name, station.address, station.adcode)
+    )
     props["warnings"] = list(warnings)
     return props
 

@@ -122,6 +122,14 @@ def in_mainland(lat: float, lon: float) -> bool:
     return found is not None and found.mainland
 
 
+def mainland_adcode(adcode: str) -> bool:
+    """Whether an adcode names a mainland district: a string test, no boundary needed.
+
+    A stored station lies in the mainland district of its adcode or within ADCODE_SLACK_DEG of
+    it (model.validate refuses anything else), so for a station this answers in_mainland."""
+    return not adcode.startswith(NOT_MAINLAND)
+
+
 def distance_to_district_deg(lat: float, lon: float, adcode: str) -> float | None:
     """Planar distance in degrees from a point to a district (0 inside), None if unknown."""
     index = _district_index().get(adcode)

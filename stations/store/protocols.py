@@ -58,6 +58,25 @@ class StationStore(Transactional, Protocol):
         """Every station, by code (planned and closed ones included)."""
         ...
 
+    # What the public sees: published stations only (core.published), one SQL condition.
+    def published(self, station_id: int) -> Station | None: ...
+    def published_by_code(self, code: str) -> Station | None: ...
+    def published_by_ids(self, ids: Iterable[int]) -> dict[int, Station]:
+        """The published ones among these stations, by id (others are simply absent)."""
+        ...
+
+    def published_list(self, offset: int, limit: int) -> list[Station]:
+        """A page of the public list, by province, city, district and code."""
+        ...
+
+    def iter_published(self, region: str = "") -> Iterator[Station]:
+        """Every published station (in a region: an adcode prefix), by code."""
+        ...
+
+    def published_summary(self) -> RegistrySummary:
+        """summary() of the published stations."""
+        ...
+
     def page(self, offset: int, limit: int) -> list[Station]:
         """Stations by province, city, district and code."""
         ...
@@ -188,8 +207,20 @@ class SpatialStore(Protocol):
         ...
 
 
-class CheckinStore(Protocol):
+class CheckinStore(Transactional, Protocol):
     """Workers' one-tap check-ins."""
+
+    def insert_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """add_checkin inside the caller's transaction."""
+        ...
 
     def add_checkin(
         self,
@@ -214,12 +245,16 @@ class CheckinStore(Protocol):
         ...
 
 
-class AccountStore(Protocol):
+class AccountStore(Transactional, Protocol):
     """Staff users, their sessions and API tokens, and failed sign-ins."""
 
     def create_user(
         self, name: str, password_hash: str, role: str, region: str, now: str
     ) -> int: ...
+    def insert_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
+        """create_user inside the caller's transaction."""
+        ...
+
     def user(self, user_id: int) -> User | None: ...
     def users(self) -> list[User]: ...
     def user_login(self, name: str) -> tuple[User, str] | None:
@@ -258,6 +293,11 @@ class AuditStore(Transactional, Protocol):
     def add_audit(self, audit: Audit, items: Sequence[AuditItem]) -> int:
         """Store an audit and its items (inside the caller's transaction); the audit's new
         id. audit.id and audit.auditor are ignored."""
+        ...
+
+    def audit_rows(self, region: str) -> list[dict[str, Any]]:
+        """Every audit item of a region's stations with its audit, auditor and station: the
+        columns of the staff audit export, one row per item."""
         ...
 
     def audits_for(self, station_id: int) -> list[Audit]:

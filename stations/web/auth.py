@@ -1,14 +1,12 @@
-"""Staff sign-in: server-side sessions through Flask-Login, timeouts, rate limits.
+"""Staff sign-in through Flask-Login: the form, the cookie, the redirects.
 
-The cookie carries only a random session id (signed by Flask). The session row decides: it
-ends at logout, when the user is disabled, after STAFF_IDLE_MINUTES without a request and
-STAFF_MAX_HOURS after sign-in, whatever the cookie says.
+The cookie carries only a random session id (signed by Flask). The session row decides (see
+accounts.session_user): it ends at logout, when the user is disabled, after
+STAFF_IDLE_MINUTES without a request and STAFF_MAX_HOURS after sign-in, whatever the cookie
+says. The limits on failed attempts are accounts.sign_in's.
 """
 
-import hashlib
-import hmac
-import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -27,14 +25,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from stations.core.accounts import User, verify_password
+from stations.core import accounts
+from stations.core.accounts import User
 from stations.web.context import get_store, now
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_CLIENT = 10
-MAX_FAILURES_PER_NAME = 5
 
 
 class StaffUser(UserMixin):
@@ -48,23 +44,15 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def _load(session_id: str):
-    found = get_store().session(session_id)
-    if found is None or found.ended_at or found.user.disabled_at:
-        return None
-    moment = now()
     cfg = current_app.config
-    last_seen, created = (
-        datetime.fromisoformat(found.last_seen),
-        datetime.fromisoformat(found.created_at),
+    user = accounts.session_user(
+        get_store(),
+        session_id,
+        now(),
+        idle=timedelta(minutes=cfg["STAFF_IDLE_MINUTES"]),
+        longest=timedelta(hours=cfg["STAFF_MAX_HOURS"]),
     )
-    if moment - last_seen > timedelta(
-        minutes=cfg["STAFF_IDLE_MINUTES"]
-    ) or moment - created > timedelta(hours=cfg["STAFF_MAX_HOURS"]):
-        get_store().end_session(session_id, moment.isoformat(timespec="seconds"))
-        return None
-    if moment - last_seen > timedelta(seconds=60):  # one write a minute is enough for idleness
-        get_store().touch_session(session_id, moment.isoformat(timespec="seconds"))
-    return StaffUser(found.user, session_id)
+    return StaffUser(user, session_id) if user else None
 
 
 def signed_in() -> User | None:
@@ -106,57 +94,41 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _keys(name: str) -> list[str]:
-    secret = current_app.config["SECRET_KEY"].encode()
-
-    def key(text: str) -> str:
-        return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:32]
-
-    return [key("client|" + (request.remote_addr or "")), key("name|" + name.casefold())]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
-    name = request.form.get("name", "").strip()
-    password = request.form.get("password", "")
-    moment = now()
-    store = get_store()
-    client_key, name_key = _keys(name)
-    since = (moment - FAILURE_WINDOW).isoformat(timespec="seconds")
-    # The limit is checked before the password hash is computed: a flood costs us nothing.
-    if (
-        store.login_failures(client_key, since) >= MAX_FAILURES_PER_CLIENT
-        or store.login_failures(name_key, since) >= MAX_FAILURES_PER_NAME
-    ):
+    try:
+        user, session_id = accounts.sign_in(
+            get_store(),
+            request.form.get("name", "").strip(),
+            request.form.get("password", ""),
+            secret=current_app.config["SECRET_KEY"],
+            address=request.remote_addr or "",
+            now=now(),
+        )
+    except accounts.TooManyAttempts as exc:
         response = Response(
             render_template(
                 "login.html", error=_("Too many attempts. Wait 15 minutes and try again."), next=""
             ),
             429,
         )
-        response.headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    found = store.user_login(name)
-    ok = verify_password(found[1] if found else None, password)  # same cost for unknown names
-    if not ok or found is None or found[0].disabled_at:
-        store.add_login_failure([client_key, name_key], moment.isoformat(timespec="seconds"))
-        # One message for an unknown name, a wrong password and a disabled account.
+    except accounts.SignInRefused:
         return render_template(
             "login.html", error=_("Wrong name or password."), next=request.form.get("next", "")
         ), 401
     session.clear()  # a fresh session at sign-in: nothing from before survives
-    session_id = secrets.token_urlsafe(32)
-    store.create_session(session_id, found[0].id, moment.isoformat(timespec="seconds"))
-    login_user(StaffUser(found[0], session_id))
+    login_user(StaffUser(user, session_id))
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        get_store().end_session(current_user.session_id, now().isoformat(timespec="seconds"))
+        accounts.sign_out(get_store(), current_user.session_id, now())
     logout_user()
     session.clear()
     flash(_("Signed out."), "ok")

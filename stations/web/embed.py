@@ -117,9 +117,11 @@ def embed_list():
         moment = now()
         store = get_store()
         hits = store.nearest(q_lat, q_lon, k, at=moment)
-        stations = store.by_ids([h.id for h in hits])
+        stations = store.published_by_ids([h.id for h in hits])
         for h in hits:
-            s = stations[h.id]
+            s = stations.get(h.id)
+            if s is None:  # no longer published; the index has not caught up yet
+                continue
             items.append(
                 {"s": s, "distance": round(h.distance_m), "live": present.live_state(s, moment)}
             )

@@ -68,8 +68,8 @@ def station_list():
     except ValueError:
         abort(400)
     store = get_store()
-    summary = store.summary()
-    stations = store.page((page - 1) * PAGE_SIZE, PAGE_SIZE)
+    summary = store.published_summary()
+    stations = store.published_list((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
         "list.html",
         summary=summary,
@@ -84,7 +84,8 @@ def station_list():
 
 
 def _station_or_404(station_id: int):
-    station = get_store().get(station_id)
+    """The published station, or 404: planned and closed stations have no public page."""
+    station = get_store().published(station_id)
     if station is None:
         abort(404)
     return station
@@ -118,7 +119,7 @@ def station(station_id: int):
         reports=reports,
         verified_days=verified_days,
         hours_text=hours.describe(s.opening_hours, _lang()),
-        nav=navigation.links(s.lat, s.lon, s.name, s.address),
+        nav=navigation.links(s.lat, s.lon, s.name, s.address, s.adcode),
         kinds=checkins.KINDS,
         host=HOST_TYPES.label(s.host_type, _lang()),
         entry=ENTRY_METHODS.label(s.entry_method, _lang()),
@@ -133,7 +134,7 @@ def station(station_id: int):
 
 @bp.get("/s/<code>")
 def short(code: str):
-    s = get_store().get_by_code(code)
+    s = get_store().published_by_code(code)
     if s is None:
         abort(404)
     return redirect(url_for("web.station", station_id=s.id), 301)
@@ -164,16 +165,14 @@ def poster(station_id: int):
 @bp.post("/stations/<int:station_id>/checkins")
 def checkin(station_id: int):
     s = _station_or_404(station_id)
-    store = get_store()
     client = checkins.client_hash(
         current_app.config["SECRET_KEY"], request.remote_addr or "", request.user_agent.string
     )
-    moment = now()
     try:
         kind, facility = checkins.parse(
             request.form.get("kind", ""), request.form.get("facility") or None
         )
-        checkins.check_rate(store, client, s.id, moment)
+        checkins.record(get_store(), client, s.id, kind, facility, now())
     except CheckinRefused as exc:
         status = 429 if exc.retry_after else 400
         message = (
@@ -192,13 +191,5 @@ def checkin(station_id: int):
             )
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    store.add_checkin(
-        s.id,
-        kind,
-        facility,
-        client,
-        moment.isoformat(timespec="seconds"),
-        kind in checkins.POSITIVE,
-    )
     flash(_("Thank you! Your report helps the next worker."), "ok")
     return redirect(url_for("web.station", station_id=s.id), 303)

@@ -75,11 +75,15 @@ class StaffQueries(Connected):
 
     def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
         with self.transaction():
-            cursor = self.db.conn.execute(
-                "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
-                [name, password_hash, role, region, now],
-            )
-            return inserted_id(cursor)
+            return self.insert_user(name, password_hash, role, region, now)
+
+    def insert_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
+        """Insert a user (the caller holds the transaction)."""
+        cursor = self.db.conn.execute(
+            "insert into users (name, password_hash, role, region, created_at) values (?, ?, ?, ?, ?)",
+            [name, password_hash, role, region, now],
+        )
+        return inserted_id(cursor)
 
     def user_login(self, name: str) -> tuple[User, str] | None:
         rows = list(self._rows("select * from users where name = ?", [name]))
@@ -325,14 +329,36 @@ class StaffQueries(Connected):
         sql = f"{_AUDITS} where station_id = ? order by visited_on desc, a.id desc"
         return [_audit(r) for r in self._rows(sql, [station_id])]
 
+    def audit_rows(self, region: str) -> list[dict]:
+        """Every audit item of a region's stations with its audit, auditor and station, in one
+        query: stations as stations_in_region orders them, newest audit first, items in order."""
+        sql = """
+            select s.code, s.name, s.district, a.profile, a.visited_on, a.visit_kind,
+                   u.name as auditor, a.score, a.passed, i.item, i.result, i.note, i.valid_until
+            from stations s
+            join audits a on a.station_id = s.id
+            join users u on u.id = a.user_id
+            join audit_items i on i.audit_id = a.id
+            where s.adcode like ?
+            order by s.city, s.district, s.code, a.visited_on desc, a.id desc, i.rowid
+        """
+        return list(self._rows(sql, [region + "%"]))
+
     def expired_items(self, station_ids: Iterable[int], today: str) -> dict[int, list[AuditItem]]:
-        """Items of each station's latest audit whose use-by date has passed."""
-        latest = self.latest_audits(station_ids)
+        """Items of each station's latest audit whose use-by date has passed: one query for
+        up to 500 stations, whatever their number of audits."""
+        ids = [int(i) for i in station_ids]
         out: dict[int, list[AuditItem]] = {}
-        for station_id, audit in latest.items():
-            for item in self.audit_items(audit.id):
-                if item.valid_until and item.valid_until < today:
-                    out.setdefault(station_id, []).append(item)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"""
+                select a.station_id as of_station, i.* from audit_items i join audits a on a.id = i.audit_id
+                where a.id in (select max(id) from audits where station_id in ({",".join("?" * len(chunk))}) group by station_id)
+                  and i.valid_until is not null and i.valid_until != '' and i.valid_until < ?
+                order by i.rowid
+            """
+            for row in self._rows(sql, [*chunk, today]):
+                out.setdefault(row.pop("of_station"), []).append(_item(row))
         return out
 
     def photo_owner(self, photo: str) -> int | None:

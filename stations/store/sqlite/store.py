@@ -18,6 +18,7 @@ from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConfl
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
+from stations.store.sqlite.published import PUBLISHED, PublishedQueries, published_condition
 from stations.store.sqlite.rows import INSERT_COLUMNS, facilities_from, row_station, station_row
 from stations.store.sqlite.spatial import SpatialQueries
 from stations.store.sqlite.staff import StaffQueries
@@ -41,7 +42,7 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(StaffQueries, SpatialQueries):
+class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
@@ -193,11 +194,12 @@ class SQLiteStore(StaffQueries, SpatialQueries):
         return self.db.conn.execute(sql, params).fetchone()[0]
 
     def centre(self) -> tuple[float, float] | None:
-        """Mean position of the city with the most stations: where a map opens by default."""
-        sql = """
+        """Mean position of the city with the most published stations: where a public map
+        opens by default (planned or closed stations must not draw it anywhere)."""
+        sql = f"""
             select avg(lat), avg(lon) from stations
-            where (province, city) = (
-                select province, city from stations group by province, city
+            where {PUBLISHED} and (province, city) = (
+                select province, city from stations where {PUBLISHED} group by province, city
                 order by count(*) desc limit 1)
         """
         row = self.db.conn.execute(sql).fetchone()
@@ -214,18 +216,31 @@ class SQLiteStore(StaffQueries, SpatialQueries):
         now: str,
         verified: bool,
     ) -> int:
-        """Record a check-in; a positive one also stamps the station's verified_at (without
-        bumping its version: a worker's confirmation is not an edit staff could conflict with)."""
+        """Record a check-in in its own transaction (see insert_checkin)."""
         with self.transaction():
-            cursor = self.db.conn.execute(
-                "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
-                [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+            return self.insert_checkin(station_id, kind, facility, client_hash, now, verified)
+
+    def insert_checkin(
+        self,
+        station_id: int,
+        kind: str,
+        facility: str | None,
+        client_hash: str,
+        now: str,
+        verified: bool,
+    ) -> int:
+        """Insert a check-in (the caller holds the transaction); a positive one also stamps the
+        station's verified_at (without bumping its version: a worker's confirmation is not an
+        edit staff could conflict with)."""
+        cursor = self.db.conn.execute(
+            "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
+            [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+        )
+        if verified:
+            self.db.conn.execute(
+                "update stations set verified_at = ? where id = ?", [now, station_id]
             )
-            if verified:
-                self.db.conn.execute(
-                    "update stations set verified_at = ? where id = ?", [now, station_id]
-                )
-            return inserted_id(cursor)
+        return inserted_id(cursor)
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         """How many check-ins a client made since a moment (at one station, or anywhere)."""
@@ -265,8 +280,8 @@ class SQLiteStore(StaffQueries, SpatialQueries):
         after_id: int = 0,
         limit: int = 100,
     ) -> list[Station]:
-        """Published stations (never planned ones) matching filters, by id after a cursor."""
-        where = ["s.status != 'planned'", "s.id > ?"]
+        """Published stations matching filters, by id after a cursor."""
+        where = [published_condition("s"), "s.id > ?"]
         params: list[str | int | float] = [after_id]
         source = "stations s"
         if box is not None:
@@ -289,9 +304,10 @@ class SQLiteStore(StaffQueries, SpatialQueries):
         return self._query(sql, [*params, limit])
 
     def region_summary(self, region: str) -> RegionSummary:
-        """Counts for a region (adcode prefix): by status, by facility, freshness, newest change."""
+        """Counts of a region's (adcode prefix) published stations: by status, by facility,
+        freshness, newest change."""
         like = region + "%"
-        sql = "select status, count(*) from stations where adcode like ? and status != 'planned' group by status"
+        sql = f"select status, count(*) from stations where adcode like ? and {PUBLISHED} group by status"
         by_status = dict(self.db.conn.execute(sql, [like]).fetchall())
         facilities: dict[str, int] = {}
         for (raw,) in self.db.conn.execute(
@@ -299,7 +315,7 @@ class SQLiteStore(StaffQueries, SpatialQueries):
         ):
             for key in facilities_from(raw):
                 facilities[key] = facilities.get(key, 0) + 1
-        sql = "select max(updated_at), count(verified_at) from stations where adcode like ? and status != 'planned'"
+        sql = f"select max(updated_at), count(verified_at) from stations where adcode like ? and {PUBLISHED}"
         newest, verified = self.db.conn.execute(sql, [like]).fetchone()
         return {
             "by_status": by_status,

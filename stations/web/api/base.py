@@ -20,7 +20,6 @@ docs_bp = Blueprint("api_docs", __name__)  # /api/docs: the API described for pe
 MAX_K = 50
 MAX_RADIUS_M = 50_000
 PAGE_MAX = 500
-PUBLISHED = ("open", "temporarily_closed", "closed")  # planned stations are not public
 LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 MAP_MARKERS_MAX = 300  # above this many stations in view the map gets clusters
 
@@ -99,6 +98,8 @@ def _limit_query():
 def features(
     stations_by_id: dict[int, Station], ids: list[int], extra: dict[int, dict] | None = None
 ) -> list[dict]:
+    """GeoJSON features of these stations with live state, warnings and audit badge: a fixed
+    number of queries for the whole list, never one per station."""
     moment = now()
     store = get_store()
     warnings = checkins.warnings_for(store, ids, moment)

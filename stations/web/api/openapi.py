@@ -4,8 +4,9 @@ Tests validate it (openapi-spec-validator) and fuzz the running API from it (sch
 """
 
 from stations.core.checkins import KINDS
-from stations.core.vocab import DATUMS, FACILITIES
-from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX, PUBLISHED
+from stations.core.published import PUBLIC_STATUSES
+from stations.core.vocab import DATUMS, FACILITIES, STATUSES
+from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -115,7 +116,9 @@ def document(server_url: str = "/") -> dict:
                         ),
                         *FILTERS,
                         _param(
-                            "status", {"type": "string"}, f"Comma list of {', '.join(PUBLISHED)}."
+                            "status",
+                            {"type": "string"},
+                            f"Comma list of {', '.join(PUBLIC_STATUSES)}.",
                         ),
                         _param(
                             "updated_since",
@@ -172,6 +175,8 @@ def document(server_url: str = "/") -> dict:
                 "get": {
                     "operationId": "getStation",
                     "summary": "One station",
+                    "description": "404 for planned and closed stations, except to staff "
+                    "with a bearer token for their region (who need the ETag to edit them).",
                     "parameters": [KEY],
                     "responses": {
                         "200": {
@@ -382,7 +387,9 @@ def document(server_url: str = "/") -> dict:
                                 "id": {"type": "integer"},
                                 "code": {"type": "string"},
                                 "name": {"type": "string"},
-                                "status": {"enum": list(PUBLISHED) + ["planned"]},
+                                # staff writes answer with any status, public reads never
+                                # with planned or closed
+                                "status": {"enum": list(STATUSES.keys())},
                                 "facilities": {
                                     "type": "array",
                                     "items": {"enum": FACILITIES.keys()},

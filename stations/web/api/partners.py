@@ -105,9 +105,13 @@ def cors_and_cache(response):
         response.headers["Access-Control-Max-Age"] = "86400"
     seconds = CACHE_SECONDS.get(request.endpoint or "")
     if request.method in ("GET", "HEAD") and response.status_code == 200 and seconds:
-        scope = "private" if g.get("api_key") else "public"  # a key may narrow what is seen
-        response.headers["Cache-Control"] = f"{scope}, max-age={seconds}"
+        # A key may narrow what is seen; a staff token widens it to unpublished stations.
+        personal = g.get("api_key") or "Authorization" in request.headers
+        response.headers["Cache-Control"] = (
+            f"{'private' if personal else 'public'}, max-age={seconds}"
+        )
         response.vary.add("X-API-Key")
+        response.vary.add("Authorization")
         if not response.get_etag()[0]:
             response.add_etag()
         response.make_conditional(request)

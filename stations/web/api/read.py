@@ -6,9 +6,10 @@ from datetime import datetime
 
 from flask import Response, render_template, request
 
-from stations.core import datum, present, regions, writers
+from stations.core import datum, listing, present, regions, writers
 from stations.core.hours import TZ
-from stations.core.model import Station, check_range, stored_id
+from stations.core.model import check_range, stored_id
+from stations.core.published import PUBLIC_STATUSES
 from stations.web import params
 from stations.web.api.base import (
     LICENCE_URL,
@@ -16,7 +17,6 @@ from stations.web.api.base import (
     MAX_K,
     MAX_RADIUS_M,
     PAGE_MAX,
-    PUBLISHED,
     bp,
     docs_bp,
     feature_response,
@@ -62,7 +62,8 @@ def nearest():
         at=now(),
         region=scoped_region(""),
     )
-    stations = store.by_ids([h.id for h in hits])
+    stations = store.published_by_ids([h.id for h in hits])
+    hits = [h for h in hits if h.id in stations]  # published, even if the index lags a write
     extra = {
         h.id: {
             "distance_m": round(h.distance_m),
@@ -100,7 +101,11 @@ def nearest():
 
 @bp.get("/stations/<int:station_id>")
 def station(station_id: int):
-    found = get_store().get(station_id)
+    found = get_store().published(station_id)
+    if found is None and "Authorization" in request.headers:
+        from stations.web.api.write import staff_station
+
+        found = staff_station(station_id)
     if found is None:
         raise ApiError(f"no station {station_id}", "id", "not_found", 404)
     return feature_response(found)
@@ -120,9 +125,9 @@ def _statuses(args) -> tuple[str, ...]:
     if not value:
         return ()
     wanted = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
-    unknown = [v for v in wanted if v not in PUBLISHED]
+    unknown = [v for v in wanted if v not in PUBLIC_STATUSES]
     if unknown:
-        raise ApiError(f"status must be among {', '.join(PUBLISHED)}", "status")
+        raise ApiError(f"status must be among {', '.join(PUBLIC_STATUSES)}", "status")
     return wanted
 
 
@@ -156,27 +161,18 @@ def stations():
         raise ApiError("format must be geojson or csv", "format")
     limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
     after = params.integer(args, "cursor", 0, 2**62, default=0)
-    store, moment = get_store(), now()
-    page: list[Station] = []
-    while len(page) <= limit:  # open_now is judged here, so fetch until the page is full
-        batch = store.public_page(
-            box=box,
-            region=region,
-            statuses=statuses,
-            facilities=wanted,
-            updated_since=since,
-            after_id=after,
-            limit=limit + 1,
-        )
-        if not batch:
-            break
-        after = stored_id(batch[-1])
-        page += [s for s in batch if not open_now or present.live_state(s, moment)["open_now"]]
-        if len(batch) <= limit:
-            break
-    more = len(page) > limit
-    page = page[:limit]
-    cursor = page[-1].id if more else None
+    page, cursor = listing.public_page(
+        get_store(),
+        limit=limit,
+        after=after,
+        open_now=open_now,
+        at=now(),
+        box=box,
+        region=region,
+        statuses=statuses,
+        facilities=wanted,
+        updated_since=since,
+    )
     if fmt == "csv":
         return _csv(page, cursor)
     by_id = {stored_id(s): s for s in page}
@@ -225,11 +221,7 @@ def export(fmt: str):
     """The whole published registry (no staff-only fields), under the data licence."""
     if fmt not in ("geojson", "csv"):
         raise ApiError("export as stations.geojson or stations.csv", "format", "not_found", 404)
-    region = scoped_region("")
-    store = get_store()
-    stations = [
-        s for s in store.iter_stations() if s.status != "planned" and s.adcode.startswith(region)
-    ]
+    stations = list(get_store().iter_published(scoped_region("")))
     if fmt == "csv":
         response = _csv(stations, None)
     else:
@@ -263,7 +255,7 @@ def map_view():
                 "markers": [],
             }
         )
-    stations = store.by_ids(ids)
+    stations = store.published_by_ids(ids)
     moment = now()
     markers = []
     for s in stations.values():

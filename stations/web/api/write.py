@@ -26,6 +26,14 @@ def _token_user():
     return user
 
 
+def staff_station(station_id: int):
+    """A station of any status in the token user's region, or None: staff read the planned and
+    closed stations they edit (for the ETag that If-Match needs); the public never does."""
+    user = _token_user()
+    found = get_store().get(station_id)
+    return found if found is not None and user.covers(found.adcode) else None
+
+
 def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(

@@ -1,0 +1,105 @@
+"""Domain rules that live in the core, tried against a real SQLite file: check-in limits under
+concurrent taps, creating staff accounts, and signing in."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+from staff_helpers import PASSWORD
+
+from stations.core import accounts, checkins
+from stations.core.hours import TZ
+from stations.store import open_store
+
+from conftest import write_csv
+from helpers import station_rows
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+
+
+def tap_together(url: str, station_ids: list[int]) -> list[str]:
+    """One client checks in at these stations from as many threads, all at the same moment,
+    each through its own connection as separate server workers would."""
+    start = threading.Barrier(len(station_ids))
+
+    def tap(station_id: int) -> str:
+        with open_store(url) as store:
+            start.wait(timeout=30)
+            try:
+                checkins.record(store, "one-phone", station_id, "locked", None, NOW)
+                return "recorded"
+            except checkins.CheckinRefused:
+                return "refused"
+
+    with ThreadPoolExecutor(len(station_ids)) as pool:
+        return list(pool.map(tap, station_ids))
+
+
+def test_concurrent_checkins_keep_both_limits(cli, tmp_path, db_path, store):
+    assert cli("import", write_csv(tmp_path / "s.csv", station_rows(70))).exit_code == 0
+    url = f"sqlite:///{db_path}"
+    same_station = tap_together(url, [1] * 32)
+    assert same_station.count("recorded") == 1  # one per station and half hour
+    limit, _ = checkins.PER_CLIENT_LIMIT
+    elsewhere = tap_together(url, list(range(2, 62)))  # 60 stations at once
+    assert elsewhere.count("recorded") == limit - 1  # 20 an hour, the first one included
+    count = store.db.conn.execute("select count(*) from checkins").fetchone()[0]
+    assert count == limit
+
+
+def test_a_refused_checkin_writes_nothing(seeded, store):
+    checkins.record(store, "c", 1, "ok", None, NOW)
+    before = store.get(1).verified_at
+    with pytest.raises(checkins.CheckinRefused) as refused:
+        checkins.record(store, "c", 1, "ok", None, NOW + timedelta(minutes=5))
+    assert refused.value.retry_after == 1800
+    assert store.get(1).verified_at == before == NOW.isoformat(timespec="seconds")
+    assert store.checkins_since("c", "2000-01-01") == 1
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+def test_create_user_checks_everything_and_refuses_a_second_one(store):
+    user_id = accounts.create_user(store, "qd-audit", "auditor", "3702", PASSWORD, NOW)
+    user, stored_hash = store.user_login("qd-audit")
+    assert (user.id, user.role, user.region) == (user_id, "auditor", "3702")
+    assert accounts.verify_password(stored_hash, PASSWORD)
+    for name, role, region, password, error in (
+        ("qd-audit", "viewer", "", PASSWORD, accounts.UserExists),
+        ("x", "viewer", "", PASSWORD, ValueError),
+        ("qd-two", "owner", "", PASSWORD, ValueError),
+        ("qd-two", "viewer", "9999", PASSWORD, ValueError),
+        ("qd-two", "viewer", "", "woaini1314", accounts.WeakPassword),
+    ):
+        with pytest.raises(error):
+            accounts.create_user(store, name, role, region, password, NOW)
+    assert [u.name for u in store.users()] == ["qd-audit"]
+
+
+def test_sign_in_limits_per_name_and_sessions_expire(store):
+    accounts.create_user(store, "xn-audit", "auditor", "6301", PASSWORD, NOW)
+
+    def attempt(password, address="10.0.0.1", at=NOW):
+        return accounts.sign_in(store, "xn-audit", password, secret="s", address=address, now=at)
+
+    for _ in range(accounts.MAX_FAILURES_PER_NAME):
+        with pytest.raises(accounts.SignInRefused):
+            attempt("wrong wrong wrong")
+    with pytest.raises(accounts.TooManyAttempts):
+        attempt(PASSWORD, address="10.0.0.2")  # the name is locked, from any address
+    later = NOW + accounts.FAILURE_WINDOW + timedelta(seconds=1)
+    user, session_id = attempt(PASSWORD, at=later)
+    assert user.name == "xn-audit"
+
+    def alive(at):
+        found = accounts.session_user(
+            store, session_id, at, idle=timedelta(minutes=30), longest=timedelta(hours=12)
+        )
+        return found.name if found else None
+
+    assert alive(later + timedelta(minutes=29)) == "xn-audit"
+    assert alive(later + timedelta(minutes=58)) == "xn-audit"  # touched at 29: not idle
+    assert alive(later + timedelta(minutes=90)) is None  # 32 minutes idle: ended for good
+    assert alive(later + timedelta(minutes=91)) is None
