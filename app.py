@@ -4,7 +4,9 @@ Configuration comes from environment variables, read here once:
 DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated into the instance
 folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
 XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
-in QR codes) and MAP_CENTER ("lat,lon" where the map opens; default: the busiest city).
+in QR codes), MAP_CENTER ("lat,lon" where the map opens; default: the busiest city), and the
+API's rate limits RATELIMIT_CLIENT, RATELIMIT_ADDRESS, RATELIMIT_KEY (e.g. "120 per minute";
+unset: the defaults in stations/partners.py) with RATELIMIT_STORAGE_URL.
 """
 
 import os
@@ -16,6 +18,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stations import admin, api, assets, auth, cli, embed, i18n, partners, storage, web
+
+RATE_LIMITS = ("RATELIMIT_CLIENT", "RATELIMIT_ADDRESS", "RATELIMIT_KEY")
 
 
 def _secret_key(instance_path: str) -> str:
@@ -58,6 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
         AUDIT_INTERVAL_DAYS=int(os.environ.get("AUDIT_INTERVAL_DAYS", "180")),
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
+        # Only those set: an unset one keeps its default in partners.init_limits.
+        **{name: os.environ[name] for name in RATE_LIMITS if os.environ.get(name)},
         # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
         # client cannot pose as another address to dodge the rate limits.
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),

@@ -12,6 +12,7 @@ import hmac
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from limits import parse_many
 
 from .accounts import token_hash
 from .params import ApiError
@@ -67,6 +68,14 @@ def init_limits(app: Flask, bp) -> None:
     app.config.setdefault("RATELIMIT_ADDRESS", "6000 per minute")
     app.config.setdefault("RATELIMIT_KEY", "1200 per minute")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    for name in ("RATELIMIT_CLIENT", "RATELIMIT_ADDRESS", "RATELIMIT_KEY"):
+        # A typo in the environment fails at start, not as a 500 on every API request.
+        try:
+            parse_many(app.config[name])
+        except ValueError:
+            raise ValueError(
+                f"{name} must look like '120 per minute', not {app.config[name]!r}"
+            ) from None
     limiter = Limiter(
         key_func=_client_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"]
     )

@@ -137,6 +137,16 @@ def test_a_key_raises_the_limit(partner_app, hefei_key):
     } == {200}
 
 
+def test_limits_come_from_the_environment(partner_app, monkeypatch):
+    monkeypatch.setenv("RATELIMIT_CLIENT", "2 per minute")
+    c = partner_app().test_client()
+    statuses = [c.get(f"/api/v1/stations/nearest?{XINING}").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    monkeypatch.setenv("RATELIMIT_ADDRESS", "lots")
+    with pytest.raises(ValueError, match="RATELIMIT_ADDRESS"):
+        partner_app()
+
+
 def test_cors_for_reads_only(partner_app, store):
     c = partner_app(RATELIMIT_ENABLED=False).test_client()
     response = c.get(
