@@ -5,10 +5,11 @@ BIN       = $(VENV)/bin
 HOST     ?= 127.0.0.1
 PORT     ?= 5000
 CHROMIUM ?= /usr/bin/chromium
+WRK      ?= /usr/bin/wrk
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run dev db test test-quick contracts typecheck lint bench screenshots clean
+.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve screenshots clean
 
 ## List the targets
 help:
@@ -26,6 +27,11 @@ $(VENV)/.installed: pyproject.toml
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
+
+# The serving benchmark's load generator, from Debian.
+$(WRK):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
 
 ## Create or upgrade the database; load the demo data (printing demo passwords) if it is empty
 db: $(VENV)/.installed
@@ -62,10 +68,15 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 ## The benchmarks in bench/ (figures in the README)
-bench: $(VENV)/.installed $(CHROMIUM)
+bench: $(VENV)/.installed $(CHROMIUM) $(WRK)
 	$(BIN)/python bench/import_speed.py
 	$(BIN)/python bench/nearest.py
 	CHROMIUM=$(CHROMIUM) $(BIN)/python bench/page_weight.py
+	WRK=$(WRK) $(BIN)/python bench/serve.py
+
+## Serving benchmark: 1M stations under gunicorn, wrk on loopback (STATIONS=200000 to choose)
+bench-serve: $(VENV)/.installed $(WRK)
+	WRK=$(WRK) $(BIN)/python bench/serve.py $(if $(STATIONS),--stations $(STATIONS))
 
 ## Regenerate docs/screenshots/ from the browser tests
 screenshots: $(VENV)/.installed $(CHROMIUM)

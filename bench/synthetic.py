@@ -31,30 +31,49 @@ def city_centres(count: int, rng) -> np.ndarray:
     return np.array(found)
 
 
+def _located(rng, centres, size: int, spread: float):
+    """size points around the cities, each with the district it lies in: a point that falls in
+    the sea or outside the mainland is drawn again, so every station passes validation when
+    staff edit it (an edit re-checks the adcode against the position)."""
+    lats, lons, codes = [], [], []
+    while len(codes) < size:
+        pick = rng.integers(0, len(centres), size)
+        la = centres[pick, 0] + rng.normal(0, spread, size)
+        lo = centres[pick, 1] + rng.normal(0, spread * 1.2, size)
+        for lat, lon, code in zip(la, lo, regions.locate_many(la, lo), strict=True):
+            if code is not None and regions.region(code).mainland:
+                lats.append(lat)
+                lons.append(lon)
+                codes.append(code)
+    return lats[:size], lons[:size], codes[:size]
+
+
 def stations(n: int, seed: int = 7, prefix: str = "S", cities: int = 300, spread: float = 0.08):
     """Yield n Station objects in batches of up to 50,000."""
     rng = np.random.default_rng(seed)
     centres = city_centres(cities, rng)
-    keys = FACILITIES.keys()
+    keys = list(FACILITIES.keys())
     for start in range(0, n, 50_000):
         size = min(50_000, n - start)
-        pick = rng.integers(0, len(centres), size)
-        lats = centres[pick, 0] + rng.normal(0, spread, size)
-        lons = centres[pick, 1] + rng.normal(0, spread * 1.2, size)
+        lats, lons, codes = _located(rng, centres, size, spread)
+        # Drawn for the whole batch at once: a draw per station and key took most of the time.
+        has = rng.random((size, len(keys))) < 0.45
+        is_open = rng.random(size) < 0.9
         batch = []
         for i in range(size):
-            facilities = tuple(k for k in keys if rng.random() < 0.45)
-            status = "open" if rng.random() < 0.9 else "temporarily_closed"
+            facilities = tuple(k for k, on in zip(keys, has[i], strict=True) if on)
+            status = "open" if is_open[i] else "temporarily_closed"
+            where = regions.region(codes[i])
             batch.append(
                 Station(
                     code=f"{prefix}{start + i:07d}",
                     name=f"合成驿站{start + i}",
                     lat=round(float(lats[i]), 7),
                     lon=round(float(lons[i]), 7),
-                    adcode="110101",
-                    province="北京市",
-                    city="北京市",
-                    district="东城区",
+                    adcode=where.adcode,
+                    province=where.province,
+                    city=where.city,
+                    district=where.district,
                     opening_hours=HOURS[i % 4],
                     facilities=facilities,
                     status=status,
@@ -67,3 +86,18 @@ def stations(n: int, seed: int = 7, prefix: str = "S", cities: int = 300, spread
 def fill(store, n: int, **kwargs) -> None:
     for batch in stations(n, **kwargs):
         store.save_many(batch, [], "2026-11-01T00:00:00+08:00")
+
+
+def query_points(count: int, seed: int = 7, cities: int = 300, spread: float = 0.08):
+    """Where riders ask from: mostly beside the cities stations() fills (same seed, same
+    cities), a tenth anywhere in mainland China's bounding box. A list of (lat, lon)."""
+    centres = city_centres(cities, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    points = []
+    for _ in range(count):
+        if rng.random() < 0.1:
+            points.append((rng.uniform(20, 47), rng.uniform(86, 130)))
+        else:
+            lat, lon = centres[rng.integers(0, len(centres))]
+            points.append((lat + rng.normal(0, spread), lon + rng.normal(0, spread * 1.2)))
+    return points
