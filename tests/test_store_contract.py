@@ -6,6 +6,8 @@ kind to STORE_KINDS and a way to open it in `_open`; every test here then runs a
 """
 
 import inspect
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -290,6 +292,18 @@ def test_revision_moves_with_what_spatial_indexes_use_and_nothing_else(store):
 
 
 # -- where-questions ---------------------------------------------------------------------------
+
+
+def test_where_questions_are_answered_before_and_after_the_index_is_warm(store):
+    xn = load(store, station("XN-1", XINING), station("HF-1", HEFEI))["XN-1"]
+    before = store.nearest(*near(XINING, 50), 1)  # whatever the index's state: the right answer
+    deadline = time.monotonic() + 30
+    while not store.spatial_ready():
+        assert time.monotonic() < deadline, "the spatial index never became ready"
+        threading.Event().wait(0.05)
+    after = store.nearest(*near(XINING, 50), 1)
+    assert [h.id for h in before] == [h.id for h in after] == [xn.id]
+    assert after[0].distance_m == pytest.approx(before[0].distance_m, abs=0.01)
 
 
 def test_nearest_ranks_by_distance_and_shows_only_published(store):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from stations.core.locator import SLACK, Builder, Hit, IndexRow, InView, Locator
+from stations.core.locator import SLACK, Builder, Hit, IndexBatch, IndexRow, InView, Locator
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ class IndexSource(Protocol):
 
     def index_seq(self) -> int: ...
 
-    def index_snapshot(self, consume: Callable[[list[IndexRow]], None]) -> int:
-        """Hand every station to consume in batches, in one consistent read; return the
-        change number the batches are as of."""
+    def index_snapshot(self, consume: Callable[[IndexBatch], None]) -> int:
+        """Hand every station to consume in batches of columns, in one consistent read;
+        return the change number the batches are as of."""
         ...
 
     def index_changes(self, since: int, limit: int) -> tuple[int, list[IndexRow], list[int]] | None:
@@ -48,7 +48,7 @@ class IndexSource(Protocol):
 def build(source: IndexSource) -> Locator:
     """A full snapshot of the store's stations."""
     builder = Builder()
-    seq = source.index_snapshot(builder.add)
+    seq = source.index_snapshot(builder.add_batch)
     return builder.locator(seq)
 
 

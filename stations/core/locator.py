@@ -46,6 +46,19 @@ class IndexRow(NamedTuple):
     adcode: str
 
 
+class IndexBatch(NamedTuple):
+    """Many stations as columns: how a store hands a whole registry over without building an
+    object per station (facilities: one shared tuple per distinct list)."""
+
+    ids: Sequence[int]
+    lats: Sequence[float]
+    lons: Sequence[float]
+    facilities: Sequence[tuple[str, ...]]
+    statuses: Sequence[str]
+    opening_hours: Sequence[str]
+    adcodes: Sequence[str]
+
+
 def facility_mask(keys: Iterable[str]) -> int:
     mask = 0
     for key in keys:
@@ -96,6 +109,16 @@ def _cells(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
 
 def _adcode_number(adcode: str) -> int:
     return int(adcode) if adcode and adcode.isdigit() else 0
+
+
+def _adcode_numbers(adcodes: Sequence[str]) -> np.ndarray:
+    """Six-digit district codes as integers (0 where there is none), vectorised."""
+    text = np.asarray(adcodes, dtype="U6").reshape(len(adcodes))
+    digits = np.char.isdigit(text)
+    out = np.zeros(len(text), dtype=np.int32)
+    if digits.any():
+        out[digits] = text[digits].astype(np.int32)
+    return out
 
 
 class _Part:
@@ -417,16 +440,34 @@ class Builder:
         return mask
 
     def add(self, rows: list[IndexRow]) -> None:
-        """One batch of rows from the store."""
-        if not rows:
-            return
-        ids, lats, lons, facilities, statuses, hours_, adcodes = zip(*rows, strict=True)
-        masks = [self._mask(tuple(f)) for f in facilities]
-        self.add_columns(
-            ids, lats, lons, masks, [STATUS_CODES[s] for s in statuses], hours_, adcodes
+        """A few rows (a test, a box from the store)."""
+        if rows:
+            self.add_batch(IndexBatch(*zip(*rows, strict=True)))
+
+    def add_batch(self, batch: IndexBatch) -> None:
+        """One batch of columns from the store."""
+        n = len(batch.ids)
+        masks = self._masks
+        for keys in set(batch.facilities):  # few distinct lists: one mask each
+            if keys not in masks:
+                masks[keys] = facility_mask(keys)
+        hours_ = self.hour_codes
+        for expr in set(batch.opening_hours):
+            self._hour(expr)
+        self.columns.append(
+            (
+                np.asarray(batch.ids, dtype=np.int64).reshape(n),
+                np.asarray(batch.lats, dtype=float).reshape(n),
+                np.asarray(batch.lons, dtype=float).reshape(n),
+                np.fromiter(map(masks.__getitem__, batch.facilities), np.int32, n),
+                np.fromiter(map(STATUS_CODES.__getitem__, batch.statuses), np.int8, n),
+                np.fromiter(map(hours_.__getitem__, batch.opening_hours), np.int32, n),
+                _adcode_numbers(batch.adcodes),
+            )
         )
 
     def add_columns(self, ids, lats, lons, masks, status_codes, opening_hours, adcodes=None):
+        """Columns already coded (the Locator constructor's arguments)."""
         n = len(ids)
         self.columns.append(
             (
@@ -436,10 +477,7 @@ class Builder:
                 np.asarray(masks, dtype=np.int32).reshape(n),
                 np.asarray(status_codes, dtype=np.int8).reshape(n),
                 np.array([self._hour(h) for h in opening_hours], dtype=np.int32).reshape(n),
-                np.array(
-                    [0] * n if adcodes is None else [_adcode_number(a) for a in adcodes],
-                    dtype=np.int32,
-                ).reshape(n),
+                _adcode_numbers([""] * n if adcodes is None else adcodes),
             )
         )
 

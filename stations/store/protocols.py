@@ -202,6 +202,12 @@ class SpatialStore(Protocol):
         """The same stations grouped on a grid of about cells x cells over the box."""
         ...
 
+    def spatial_ready(self) -> bool:
+        """Whether the where-questions are answered from a warm index (a store with an
+        in-process index starts building it if it is not; one whose database answers them
+        itself is always ready)."""
+        ...
+
     def count_in_box(self, box: BBox) -> int:
         """How many stations (of any status) lie in a box."""
         ...

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from stations.core.locator import IndexRow
+from stations.core.locator import IndexBatch, IndexRow
 
 _COLUMNS = "s.id, s.lat, s.lon, s.facilities, s.status, s.opening_hours, s.adcode"
 BATCH = 50_000
@@ -43,13 +43,18 @@ class IndexQueries:
     def index_seq(self) -> int:
         return self.db.conn.execute("select coalesce(max(seq), 0) from index_changes").fetchone()[0]
 
-    def index_snapshot(self, consume: Callable[[list[IndexRow]], None]) -> int:
+    def index_snapshot(self, consume: Callable[[IndexBatch], None]) -> int:
+        parsed: dict[str, tuple[str, ...]] = {}  # few distinct facility lists: parse each once
         with self._read():
             seq = self.index_seq()
-            for rows in self._index_rows(
-                self.db.conn.execute(f"select {_COLUMNS} from stations s")
-            ):
-                consume(rows)
+            cursor = self.db.conn.execute(f"select {_COLUMNS} from stations s")
+            while batch := cursor.fetchmany(BATCH):
+                ids, lats, lons, facilities, statuses, hours, adcodes = zip(*batch, strict=True)
+                for text in set(facilities):
+                    if text not in parsed:
+                        parsed[text] = tuple(json.loads(text))
+                keys = list(map(parsed.__getitem__, facilities))
+                consume(IndexBatch(ids, lats, lons, keys, statuses, hours, adcodes))
         return seq
 
     def index_changes(self, since: int, limit: int) -> tuple[int, list[IndexRow], list[int]] | None:

@@ -43,6 +43,9 @@ class SpatialQueries(IndexQueries):
     def _locator(self) -> Locator | StoreLocator:
         return self.live_index().locator(self)
 
+    def spatial_ready(self) -> bool:
+        return isinstance(self._locator(), Locator)  # not the store's R*Tree meanwhile
+
     def nearest(
         self,
         lat: float,
