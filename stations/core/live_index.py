@@ -113,11 +113,13 @@ class LiveIndex:
         check_every: float = 0.0,
         overlay_max: int = 5_000,
         clock: Callable[[], float] = time.monotonic,
+        after_build: Callable[[], None] = lambda: None,
     ):
         self.open_source = open_source  # a store of its own for the builder thread
         self.check_every = check_every
         self.overlay_max = overlay_max
         self.clock = clock
+        self.after_build = after_build  # e.g. hand the build's freed memory back to the system
         self._snapshot: Locator | None = None
         self._stale = False  # the snapshot cannot be patched up to date: answer from the store
         self._checked = -math.inf
@@ -179,6 +181,8 @@ class LiveIndex:
                 self._stale = False
                 self._catch_up(source)  # what changed while we were building
                 self.builds += 1
+            del fresh
+            self.after_build()
         except Exception:
             log.exception("building the spatial index failed; answering from the store")
         finally:

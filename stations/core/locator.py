@@ -104,7 +104,7 @@ class Filters:
 def _cells(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     rows = np.floor((lats + 90.0) / GRID_DEG).astype(np.int64)
     cols = np.floor((lons + 180.0) / GRID_DEG).astype(np.int64)
-    return rows * _GRID_COLS + np.minimum(cols, _GRID_COLS - 1)
+    return (rows * _GRID_COLS + np.minimum(cols, _GRID_COLS - 1)).astype(np.int32)  # < 2**23
 
 
 def _adcode_number(adcode: str) -> int:
@@ -141,7 +141,8 @@ class _Part:
                 setattr(self, name, getattr(self, name)[order])
             self.cells = _cells(self.lats, self.lons)
             self.tree = cKDTree(geo.unit_vectors(self.lats, self.lons), balanced_tree=False)
-        self.by_id = np.argsort(self.ids, kind="stable")  # positions, for finding ids fast
+        # positions in id order, for finding ids fast (int32: a registry holds < 2**31 stations)
+        self.by_id = np.argsort(self.ids, kind="stable").astype(np.int32)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -10,7 +10,7 @@ import sqlite_utils
 from stations.core.locator import IndexBatch, IndexRow
 
 _COLUMNS = "s.id, s.lat, s.lon, s.facilities, s.status, s.opening_hours, s.adcode"
-BATCH = 50_000
+BATCH = 20_000  # rows per batch: the transient objects of a build stay small
 
 
 class IndexQueries:

@@ -5,6 +5,9 @@ follows the store's change log (`index.IndexQueries`) and builds in the backgrou
 never waits for a build. A PostGIS store answers the same questions with its own spatial index.
 """
 
+import ctypes
+import ctypes.util
+import gc
 import os
 import threading
 from collections.abc import Sequence
@@ -17,6 +20,16 @@ from stations.store.sqlite.index import IndexQueries
 
 _indexes: dict[str, LiveIndex] = {}
 _lock = threading.Lock()
+
+
+def _release_memory() -> None:
+    """After a build: a million stations passed through as short-lived batches, and glibc keeps
+    the freed heap unless asked; handing it back keeps a worker's resident memory to the index."""
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:  # glibc only
+        trim(0)
 
 
 class SpatialQueries(IndexQueries):
@@ -37,7 +50,7 @@ class SpatialQueries(IndexQueries):
             with _lock:
                 index = _indexes.get(key)
                 if index is None:
-                    index = _indexes[key] = LiveIndex(self.reopen)
+                    index = _indexes[key] = LiveIndex(self.reopen, after_build=_release_memory)
         return index
 
     def _locator(self) -> Locator | StoreLocator:
