@@ -143,6 +143,7 @@ class _Part:
             self.tree = cKDTree(geo.unit_vectors(self.lats, self.lons), balanced_tree=False)
         # positions in id order, for finding ids fast (int32: a registry holds < 2**31 stations)
         self.by_id = np.argsort(self.ids, kind="stable").astype(np.int32)
+        self._sorted_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -151,7 +152,9 @@ class _Part:
         """Positions of those of ids that are in this part."""
         if not len(self.ids) or not len(ids):
             return np.empty(0, dtype=np.int64)
-        sorted_ids = self.ids[self.by_id]
+        if self._sorted_ids is None:  # once per part (parts never change), on the first patch
+            self._sorted_ids = self.ids[self.by_id]
+        sorted_ids = self._sorted_ids
         at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
         found = sorted_ids[at] == ids
         return self.by_id[at[found]]
