@@ -227,3 +227,64 @@ def test_the_change_log_is_bounded_and_a_process_behind_it_rebuilds(store):
     seq = store.index_seq()
     assert store.index_changes(seq, 10) == (seq, [], [])
     assert store.index_changes(-5, 10) is None  # older than the log reaches: rebuild
+    assert store.index_changes(seq + 10, 10) is None  # the database went back: rebuild
+
+
+class HeldCatchUp:
+    """The builder's store, held just before it catches up with writes made during the build."""
+
+    def __init__(self, store, entered: threading.Event, release: threading.Event):
+        self.store, self.entered, self.release = store, entered, release
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def index_changes(self, since, limit):
+        self.entered.set()
+        assert self.release.wait(30)
+        return self.store.index_changes(since, limit)
+
+
+def test_a_fresh_build_is_never_served_before_it_has_caught_up(url, store):
+    entered, release = threading.Event(), threading.Event()
+    index = LiveIndex(lambda: HeldCatchUp(open_store(url), entered, release))
+    s = store.get_by_code("S010")
+    index.locator(store)  # starts the build
+    try:
+        assert entered.wait(30)  # the build has read every station; now a rider closes one
+        with store.transaction():
+            store.update_station(replace(s, status="closed"), s.version, NOW)
+        during: list = []
+
+        # A request now neither waits for the build nor sees the snapshot without the write.
+        def ask():  # a request on another server thread, with its own connection
+            own = open_store(url)
+            try:
+                during.extend(index.locator(own).nearest(s.lat, s.lon, 3))
+            finally:
+                own.close()
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        asking.join(10)
+        assert not asking.is_alive(), "a request waited for the build to catch up"
+        assert during and s.id not in [h.id for h in during]
+    finally:
+        release.set()
+    assert index.wait_for_build(30)
+    after = index.locator(store).nearest(s.lat, s.lon, 3)
+    assert isinstance(index.locator(store), Locator) and s.id not in [h.id for h in after]
+
+
+def test_what_a_write_sees_inside_its_transaction_never_reaches_the_shared_index(url, store):
+    s = store.get_by_code("S020")
+    assert store.nearest(s.lat, s.lon, 1)[0].id == s.id
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update_station(replace(s, status="closed"), s.version, NOW)
+        assert store.nearest(s.lat, s.lon, 1)[0].id != s.id  # its own uncommitted view
+        raise RuntimeError("rolled back")
+    other = open_store(url)
+    try:
+        assert other.nearest(s.lat, s.lon, 1)[0].id == s.id  # still open for everyone
+    finally:
+        other.close()

@@ -25,6 +25,7 @@ def get_store() -> Store:
         store = getattr(_thread, "store", None)
         if store is None or _thread.key != key:
             if store is not None:
+                _thread.store = None  # closed: never handed out again, even if opening fails
                 store.close()
             store = _thread.store = open_store(*key)
             _thread.key = key

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import sqlite_utils
 
 from stations.core.locator import IndexBatch, IndexRow
+from stations.store.sqlite.published import published_condition
 
 _COLUMNS = "s.id, s.lat, s.lon, s.facilities, s.status, s.opening_hours, s.adcode"
 BATCH = 20_000  # rows per batch: the transient objects of a build stay small
@@ -63,8 +64,10 @@ class IndexQueries:
             newest, oldest = conn.execute(
                 "select coalesce(max(seq), 0), min(seq) from index_changes"
             ).fetchone()
-            if newest <= since:
+            if newest == since:
                 return newest, [], []
+            if newest < since:  # the database went back (restored, or rolled back under us)
+                return None
             if oldest is None or oldest > since + 1:
                 return None  # pruned past our snapshot
             ids = [
@@ -88,9 +91,11 @@ class IndexQueries:
     def index_rows_in_box(
         self, min_lat: float, min_lon: float, max_lat: float, max_lon: float
     ) -> list[IndexRow]:
+        # Only what workers may be offered: a box grown wide for a far-away rider stays small.
         sql = f"""
             select {_COLUMNS} from stations_rtree r join stations s on s.id = r.id
             where r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?
+              and {published_condition("s")}
         """
         cursor = self.db.conn.execute(sql, [min_lon, max_lon, min_lat, max_lat])
         return [row for batch in self._index_rows(cursor) for row in batch]

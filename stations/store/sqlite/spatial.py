@@ -10,7 +10,7 @@ import ctypes.util
 import gc
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from stations.core.geo import BBox
@@ -35,8 +35,9 @@ def _release_memory() -> None:
 class SpatialQueries(IndexQueries):
     path: str
 
-    def reopen(self) -> "SpatialQueries":
-        """Another store on the same database: the builder thread needs a connection of its own."""
+    def opener(self) -> Callable[[], "SpatialQueries"]:
+        """How to open another store on the same database (the builder thread needs a
+        connection of its own), holding no reference to this one."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -50,10 +51,14 @@ class SpatialQueries(IndexQueries):
             with _lock:
                 index = _indexes.get(key)
                 if index is None:
-                    index = _indexes[key] = LiveIndex(self.reopen, after_build=_release_memory)
+                    index = _indexes[key] = LiveIndex(self.opener(), after_build=_release_memory)
         return index
 
     def _locator(self) -> Locator | StoreLocator:
+        if self.db.conn.in_transaction:
+            # Inside a write: what this connection sees is not committed, so it must not reach
+            # the index every request of the process shares; ask the database directly.
+            return StoreLocator(self.index_rows_in_box)
         return self.live_index().locator(self)
 
     def spatial_ready(self) -> bool:

@@ -76,8 +76,9 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
     def close(self) -> None:
         self.db.close()
 
-    def reopen(self) -> "SQLiteStore":
-        return SQLiteStore(self.path, self.busy_timeout_ms)
+    def opener(self) -> Callable[[], "SQLiteStore"]:
+        path, timeout = self.path, self.busy_timeout_ms
+        return lambda: SQLiteStore(path, timeout)
 
     def reset(self) -> None:
         """Roll back a transaction a failed caller left open, so the connection can be reused."""
