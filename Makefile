@@ -6,6 +6,7 @@ HOST     ?= 127.0.0.1
 PORT     ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 WRK      ?= /usr/bin/wrk
+REDIS    ?= /usr/bin/redis-server
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,6 +29,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
 
+# A real Redis for the tests of shared rate limits; the tests start throwaway servers themselves.
+$(REDIS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
+
 # The serving benchmark's load generator, from Debian.
 $(WRK):
 	$(SUDO) apt-get update -qq
@@ -47,16 +53,16 @@ dev: db
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 ## Set up, check the import contracts and the types, run every test (browser tests included)
-test: $(VENV)/.installed $(CHROMIUM) contracts typecheck
-	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+test: $(VENV)/.installed $(CHROMIUM) $(REDIS) contracts typecheck
+	CHROMIUM=$(CHROMIUM) REDIS=$(REDIS) $(BIN)/python -m pytest
 
 ## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
 contracts: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 ## Everything but the browser tests: a fast loop while working
-test-quick: $(VENV)/.installed typecheck
-	$(BIN)/python -m pytest -m "not browser"
+test-quick: $(VENV)/.installed $(REDIS) typecheck
+	REDIS=$(REDIS) $(BIN)/python -m pytest -m "not browser"
 
 ## The code against the store protocols and its own annotations ([tool.mypy] in pyproject.toml)
 typecheck: $(VENV)/.installed

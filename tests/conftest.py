@@ -137,3 +137,53 @@ def api(seeded, db_path, clock):
         }
     )
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A throwaway Redis server on loopback (Debian's redis-server, installed by make test)."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    binary = os.environ.get("REDIS", "/usr/bin/redis-server")
+    if not os.path.exists(binary):
+        pytest.fail(f"{binary} is missing: `make test` installs Debian's redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:  # until it answers PING
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.05)  # a poll between connection attempts, not a measurement
+    yield f"redis://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)

@@ -96,6 +96,32 @@ def test_one_abusive_client_is_limited_while_its_neighbours_are_not(partner_app)
     assert set(riders) == {200}
 
 
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_two_app_servers_share_a_clients_budget_only_through_redis(
+    partner_app, redis_url, monkeypatch, storage
+):
+    """Several workers (or app servers) behind one address: with RATELIMIT_STORAGE_URL a rider's
+    budget is one budget; in memory each process counts on its own."""
+    import uuid
+
+    if storage == "redis":
+        monkeypatch.setenv("RATELIMIT_STORAGE_URL", redis_url)
+    prefix = uuid.uuid4().hex  # this test's counters only
+    servers = [
+        partner_app(RATELIMIT_CLIENT="2 per minute", RATELIMIT_KEY_PREFIX=prefix).test_client()
+        for _ in range(2)
+    ]
+    rider = {"User-Agent": "Mozilla/5.0 (Linux; Android 14; Rider)"}
+    statuses = [
+        servers[n % 2].get(f"/api/v1/stations/nearest?{XINING}", headers=rider).status_code
+        for n in range(4)
+    ]
+    if storage == "redis":
+        assert statuses == [200, 200, 429, 429]  # two requests in all, wherever they landed
+    else:
+        assert statuses == [200, 200, 200, 200]  # two per process: a budget twice as large
+
+
 def test_the_address_ceiling_and_spoofed_forwarded_for(partner_app):
     app = partner_app(RATELIMIT_CLIENT="5 per minute", RATELIMIT_ADDRESS="20 per minute")
     c = app.test_client()
