@@ -179,6 +179,35 @@ def test_logout_ends_the_session_on_the_server(staff_app, xn):
     assert thief.get("/admin/").status_code == 302  # back to sign-in: the copied cookie is dead
 
 
+def test_a_session_and_its_csrf_token_work_on_every_app_server_sharing_the_secret(
+    staff_app, xn, db_path, clock
+):
+    """Two app servers on one database with one SECRET_KEY: a sign-in on one is a sign-in on
+    the other, a form from one posts to the other, and signing out on one ends it on both."""
+
+    def server(secret):
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"sqlite:///{db_path}",
+                "SECRET_KEY": secret,
+                "CLOCK": clock,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+        client = app.test_client()
+        client.set_cookie("session", xn.get_cookie("session").value)
+        return client
+
+    data = edit_form(xn, XN, name="另一台服务器改的名字")  # the form and its token come from A
+    other = server("staff")  # the browser's cookie as it is now, sent to B
+    assert other.post(f"/admin/stations/{XN}/edit", data=data).status_code == 303
+    assert "另一台服务器改的名字" in page(xn.get(f"/admin/stations/{XN}"))
+    assert server("another secret").get("/admin/").status_code == 302  # to sign-in
+    other.post("/logout", data={"csrf_token": csrf(other, "/admin/")})
+    assert xn.get("/admin/").status_code == 302  # signed out on B: signed out on A
+
+
 def test_disabling_a_user_ends_their_sessions_and_tokens(staff_app, xn, store):
     token = token_for(store, "xn-auditor")
     api = staff_app.test_client()
