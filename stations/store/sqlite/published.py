@@ -6,6 +6,7 @@ public_page and region_summary, which use the same condition: a planned or close
 cannot reach the public through a query that forgot the rule.
 """
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 
 from stations.core.counts import CityCount, RegistrySummary
@@ -24,6 +25,30 @@ def published_condition(alias: str = "") -> str:
 
 
 PUBLISHED = published_condition()
+
+
+def summary_where(conn: sqlite3.Connection, condition: str) -> RegistrySummary:
+    """Total, by status, by city and newest change of the stations matching an SQL condition
+    (our own constants, never input)."""
+    by_status = dict(
+        conn.execute(
+            f"select status, count(*) from stations where {condition} group by status"
+        ).fetchall()
+    )
+    by_city = [
+        CityCount(province=p, city=c, stations=n, open=o)
+        for p, c, n, o in conn.execute(
+            f"""select province, city, count(*), sum(status = 'open') from stations
+                where {condition} group by province, city order by count(*) desc"""
+        ).fetchall()
+    ]
+    newest = conn.execute(f"select max(updated_at) from stations where {condition}").fetchone()[0]
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_city": by_city,
+        "updated_at": newest,
+    }
 
 
 class PublishedQueries(Connected):
@@ -65,24 +90,4 @@ class PublishedQueries(Connected):
 
     def published_summary(self) -> RegistrySummary:
         """summary() of the published stations: total, by status, by city, newest change."""
-        by_status = dict(
-            self.db.conn.execute(
-                f"select status, count(*) from stations where {PUBLISHED} group by status"
-            ).fetchall()
-        )
-        by_city = [
-            CityCount(province=p, city=c, stations=n, open=o)
-            for p, c, n, o in self.db.conn.execute(
-                f"""select province, city, count(*), sum(status = 'open') from stations
-                    where {PUBLISHED} group by province, city order by count(*) desc"""
-            ).fetchall()
-        ]
-        newest = self.db.conn.execute(
-            f"select max(updated_at) from stations where {PUBLISHED}"
-        ).fetchone()[0]
-        return {
-            "total": sum(by_status.values()),
-            "by_status": by_status,
-            "by_city": by_city,
-            "updated_at": newest,
-        }
+        return summary_where(self.db.conn, PUBLISHED)

@@ -11,14 +11,19 @@ import sqlite_utils
 
 from stations.core.accounts import User
 from stations.core.checkins import ReportCount
-from stations.core.counts import CityCount, RegionSummary, RegistrySummary
+from stations.core.counts import RegionSummary, RegistrySummary
 from stations.core.geo import BBox
 from stations.core.model import Station, diff, stored_id
 from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
-from stations.store.sqlite.published import PUBLISHED, PublishedQueries, published_condition
+from stations.store.sqlite.published import (
+    PUBLISHED,
+    PublishedQueries,
+    published_condition,
+    summary_where,
+)
 from stations.store.sqlite.rows import INSERT_COLUMNS, facilities_from, row_station, station_row
 from stations.store.sqlite.spatial import SpatialQueries
 from stations.store.sqlite.staff import StaffQueries
@@ -326,24 +331,8 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         }
 
     def summary(self) -> RegistrySummary:
-        """Counts for `stats` and the home page: total, by status, by city, newest change."""
-        by_status = dict(
-            self.db.execute("select status, count(*) from stations group by status").fetchall()
-        )
-        by_city = [
-            CityCount(province=p, city=c, stations=n, open=o)
-            for p, c, n, o in self.db.execute(
-                """select province, city, count(*), sum(status = 'open')
-                   from stations group by province, city order by count(*) desc"""
-            ).fetchall()
-        ]
-        newest = self.db.execute("select max(updated_at) from stations").fetchone()[0]
-        return {
-            "total": sum(by_status.values()),
-            "by_status": by_status,
-            "by_city": by_city,
-            "updated_at": newest,
-        }
+        """Counts for `stats` and staff: total, by status, by city, newest change."""
+        return summary_where(self.db.conn, "1")
 
     # -- writes -------------------------------------------------------------------------------
 
