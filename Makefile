@@ -7,6 +7,8 @@ PORT     ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 WRK      ?= /usr/bin/wrk
 REDIS    ?= /usr/bin/redis-server
+PG_BIN   ?= /usr/lib/postgresql/15/bin
+POSTGIS  ?= /usr/share/postgresql/15/extension/postgis.control
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -34,6 +36,12 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
+# PostgreSQL 15 with PostGIS 3 for the tests of the PostGIS store: the tests start throwaway
+# servers of their own (tests/pgserver.py) on loopback; the machine's own cluster is not used.
+$(POSTGIS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-15-postgis-3
+
 # The serving benchmark's load generator, from Debian.
 $(WRK):
 	$(SUDO) apt-get update -qq
@@ -53,16 +61,16 @@ dev: db
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 ## Set up, check the import contracts and the types, run every test (browser tests included)
-test: $(VENV)/.installed $(CHROMIUM) $(REDIS) contracts typecheck
-	CHROMIUM=$(CHROMIUM) REDIS=$(REDIS) $(BIN)/python -m pytest
+test: $(VENV)/.installed $(CHROMIUM) $(REDIS) $(POSTGIS) contracts typecheck
+	CHROMIUM=$(CHROMIUM) REDIS=$(REDIS) PG_BIN=$(PG_BIN) $(BIN)/python -m pytest
 
 ## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
 contracts: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 ## Everything but the browser tests: a fast loop while working
-test-quick: $(VENV)/.installed $(REDIS) typecheck
-	REDIS=$(REDIS) $(BIN)/python -m pytest -m "not browser"
+test-quick: $(VENV)/.installed $(REDIS) $(POSTGIS) typecheck
+	REDIS=$(REDIS) PG_BIN=$(PG_BIN) $(BIN)/python -m pytest -m "not browser"
 
 ## The code against the store protocols and its own annotations ([tool.mypy] in pyproject.toml)
 typecheck: $(VENV)/.installed

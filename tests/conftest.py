@@ -1,4 +1,5 @@
 import csv
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -63,9 +64,73 @@ def db_path(tmp_path) -> Path:
     return tmp_path / "yizhan.db"
 
 
+# -- which database: SQLite by default; a module runs against both stores by overriding
+# `store_kind` with `@pytest.fixture(params=STORE_KINDS)` (see test_api.py, test_staff.py).
+
+STORE_KINDS = ["sqlite", "postgis"]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL + PostGIS server on loopback for the whole run (tests/pgserver.py;
+    `make test` installs Debian's packages). Started only if a test asks for the PostGIS store."""
+    from pgserver import PostgresServer
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(f"PostgreSQL could not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgis_template(postgres) -> str:
+    """A database with the schema applied by the store's own migrations: each test copies it
+    (CREATE DATABASE … TEMPLATE, a file copy) instead of migrating afresh."""
+    import psycopg
+
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("create database yizhan_template")
+    migrated = open_store(postgres.url("yizhan_template"))
+    migrated.migrate()
+    migrated.close()
+    return "yizhan_template"
+
+
+_databases = itertools.count(1)
+
+
+def new_postgis_database(postgres, template: str | None) -> str:
+    """A new, empty database on the test server (migrated if copied from the template)."""
+    import psycopg
+
+    name = f"test_{next(_databases)}"
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"create database {name}" + (f" template {template}" if template else ""))
+    return postgres.url(name)
+
+
 @pytest.fixture
-def store(db_path):
-    store = open_store(f"sqlite:///{db_path}")
+def store_kind() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def database_url(store_kind, db_path, request) -> str:
+    """The DATABASE_URL of this test's own database, migrated, of `store_kind`."""
+    if store_kind == "sqlite":
+        return f"sqlite:///{db_path}"
+    return new_postgis_database(
+        request.getfixturevalue("postgres"), request.getfixturevalue("postgis_template")
+    )
+
+
+@pytest.fixture
+def store(database_url):
+    store = open_store(database_url)
     store.migrate()
     yield store
     store.close()
@@ -77,10 +142,8 @@ def sample_csv(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app(db_path, tmp_path):
-    return create_app(
-        {"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test"}
-    )
+def app(database_url, tmp_path):
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
@@ -100,6 +163,7 @@ def cli(app):
 
 @pytest.fixture
 def seeded(cli, sample_csv, db_path):
+    """The sample stations imported; the SQLite file (unused when store_kind is postgis)."""
     result = cli("import", sample_csv)
     assert result.exit_code == 0, result.output
     return db_path
@@ -125,12 +189,12 @@ def clock():
 
 
 @pytest.fixture
-def api(seeded, db_path, clock):
+def api(seeded, database_url, clock):
     """A test client on the three sample stations with the clock pinned."""
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "test",
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,  # contract tests make many calls; test_partners checks limits
