@@ -8,10 +8,16 @@ from pyproj import Geod
 
 from stations.core import datum
 
-from conftest import write_csv
+from conftest import STORE_KINDS, write_csv
 
 XINING = (36.6171, 101.7782)  # XN-0001 stands exactly here
 GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request) -> str:
+    """The whole API contract holds on the SQLite and the PostGIS store."""
+    return request.param
 
 
 def strict_json(response):

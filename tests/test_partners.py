@@ -8,16 +8,24 @@ import pytest
 
 from app import create_app
 
+from conftest import STORE_KINDS
+
 XINING = "lat=36.6171&lon=101.7782"
 
 
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request) -> str:
+    """Keys, limits, CORS and exports behave the same on the SQLite and the PostGIS store."""
+    return request.param
+
+
 @pytest.fixture
-def partner_app(seeded, db_path, clock):
+def partner_app(seeded, database_url, clock):
     def make(**config):
         return create_app(
             {
                 "TESTING": True,
-                "DATABASE_URL": f"sqlite:///{db_path}",
+                "DATABASE_URL": database_url,
                 "SECRET_KEY": "p",
                 "CLOCK": clock,
                 **config,
