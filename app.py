@@ -85,6 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL")
         or f"sqlite:///{os.path.join(app.instance_path, 'yizhan.db')}",
+        # Optional: public reads (map, list, station pages, public API, embed) from a replica.
+        DATABASE_READ_URL=os.environ.get("DATABASE_READ_URL", ""),
         TILES=os.environ.get("TILES", "osm"),
         TIANDITU_KEY=os.environ.get("TIANDITU_KEY", ""),
         TILES_URL=os.environ.get("TILES_URL", ""),

@@ -13,27 +13,47 @@ _migrated: set[str] = set()
 _thread = threading.local()  # one connection per server thread, reused
 
 
-def get_store() -> Store:
-    """This request's store; the schema is brought up to date on the process's first use, so
-    `flask run` on a new database works without `init-db`.
+def _thread_store(slot: str, url: str) -> Store:
+    """The store this server thread keeps open on url, opened on first use.
 
     Each server thread keeps its connection from one request to the next: opening a SQLite
-    connection and setting its pragmas costs more than answering a nearest query."""
+    connection and setting its pragmas costs more than answering a nearest query (a PostGIS
+    store borrows from its process's pool only while a request runs)."""
+    key = (url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
+    store = getattr(_thread, slot, None)
+    if store is None or getattr(_thread, slot + "_key") != key:
+        if store is not None:
+            setattr(_thread, slot, None)  # closed: never handed out again, even if opening fails
+            store.close()
+        store = open_store(*key)
+        setattr(_thread, slot, store)
+        setattr(_thread, slot + "_key", key)
+    return store
+
+
+def get_store() -> Store:
+    """This request's store on the primary database (every write, and staff's reads); the
+    schema is brought up to date on the process's first use, so `flask run` on a new database
+    works without `init-db`."""
     if "store" not in g:
         url = current_app.config["DATABASE_URL"]
-        key = (url, current_app.config.get("DATABASE_BUSY_TIMEOUT_MS"))
-        store = getattr(_thread, "store", None)
-        if store is None or _thread.key != key:
-            if store is not None:
-                _thread.store = None  # closed: never handed out again, even if opening fails
-                store.close()
-            store = _thread.store = open_store(*key)
-            _thread.key = key
-        g.store = store
+        g.store = _thread_store("store", url)
         if url not in _migrated:
-            store.migrate()
+            g.store.migrate()
             _migrated.add(url)
     return g.store
+
+
+def get_read_store() -> Store:
+    """The store for the public's reads: DATABASE_READ_URL (a streaming replica) when set,
+    else the primary. A replica may lag a moment behind; staff pages and every write use
+    get_store(), so staff always see what they just saved."""
+    url = current_app.config.get("DATABASE_READ_URL")
+    if not url:
+        return get_store()
+    if "read_store" not in g:
+        g.read_store = _thread_store("read_store", url)  # a replica's schema comes from its primary
+    return g.read_store
 
 
 FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry
@@ -41,7 +61,7 @@ FALLBACK_CENTRE = (34.7466, 113.6253)  # Zhengzhou, for an empty registry
 
 def map_centre() -> tuple[float, float]:
     """Where a map opens: MAP_CENTER, else the city with the most stations, else Zhengzhou."""
-    return current_app.config.get("MAP_CENTER") or get_store().centre() or FALLBACK_CENTRE
+    return current_app.config.get("MAP_CENTER") or get_read_store().centre() or FALLBACK_CENTRE
 
 
 def now() -> datetime:
@@ -52,9 +72,10 @@ def now() -> datetime:
 
 def release_store(exc=None) -> None:
     """End of a request: whatever it left open is rolled back; the connection stays."""
-    store = g.pop("store", None)
-    if store is not None:
-        store.reset()
+    for name in ("store", "read_store"):
+        store = g.pop(name, None)
+        if store is not None:
+            store.reset()
 
 
 def init_app(app: Flask) -> None:

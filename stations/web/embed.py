@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from stations.core import datum, present, regions
 from stations.core.vocab import FACILITIES
 from stations.web import maps, params
-from stations.web.context import get_store, map_centre, now
+from stations.web.context import get_read_store, map_centre, now
 from stations.web.pages import ICONS, map_strings
 
 PREFIX = "/embed"
@@ -115,7 +115,7 @@ def embed_list():
         k = params.integer(args, "k", 1, 20, default=10)
         q_lat, q_lon = datum.to_wgs84(lat, lon, params.crs(args))
         moment = now()
-        store = get_store()
+        store = get_read_store()
         hits = store.nearest(q_lat, q_lon, k, at=moment)
         stations = store.published_by_ids([h.id for h in hits])
         for h in hits:

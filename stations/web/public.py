@@ -18,7 +18,7 @@ from stations.core import checkins, hours, navigation, present, standards
 from stations.core.checkins import CheckinRefused
 from stations.core.vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES
 from stations.web import maps, pages
-from stations.web.context import get_store, map_centre, now
+from stations.web.context import get_read_store, get_store, map_centre, now
 
 bp = Blueprint("web", __name__)
 PAGE_SIZE = 50
@@ -36,7 +36,7 @@ def _tiles() -> maps.Tiles:
 
 @bp.get("/")
 def courier():
-    store = get_store()
+    store = get_read_store()
     centre = map_centre()
     tiles = _tiles()
     leaflet = (
@@ -67,7 +67,7 @@ def station_list():
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         abort(400)
-    store = get_store()
+    store = get_read_store()
     summary = store.published_summary()
     stations = store.published_list((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
@@ -85,7 +85,7 @@ def station_list():
 
 def _station_or_404(station_id: int):
     """The published station, or 404: planned and closed stations have no public page."""
-    station = get_store().published(station_id)
+    station = get_read_store().published(station_id)
     if station is None:
         abort(404)
     return station
@@ -96,7 +96,7 @@ def station(station_id: int):
     s = _station_or_404(station_id)
     moment = now()
     live = present.live_state(s, moment)
-    store = get_store()
+    store = get_read_store()
     reports = checkins.warnings_for(store, [s.id], moment).get(s.id, [])
     expired = store.expired_items([s.id], moment.date().isoformat()).get(s.id, [])
     audit = present.audit_badge(store.latest_audits([s.id]).get(s.id))
@@ -134,7 +134,7 @@ def station(station_id: int):
 
 @bp.get("/s/<code>")
 def short(code: str):
-    s = get_store().published_by_code(code)
+    s = get_read_store().published_by_code(code)
     if s is None:
         abort(404)
     return redirect(url_for("web.station", station_id=s.id), 301)

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from stations.core import checkins, present
 from stations.core.model import Station, stored_id
-from stations.store import StoreBusy
+from stations.store import Store, StoreBusy
 from stations.web import params
 from stations.web.api import partners
 from stations.web.context import get_store, now
@@ -96,12 +96,15 @@ def _limit_query():
 
 
 def features(
-    stations_by_id: dict[int, Station], ids: list[int], extra: dict[int, dict] | None = None
+    store: Store,
+    stations_by_id: dict[int, Station],
+    ids: list[int],
+    extra: dict[int, dict] | None = None,
 ) -> list[dict]:
     """GeoJSON features of these stations with live state, warnings and audit badge: a fixed
-    number of queries for the whole list, never one per station."""
+    number of queries for the whole list, never one per station. store: where the stations
+    were read (the replica for the public, the primary after a write)."""
     moment = now()
-    store = get_store()
     warnings = checkins.warnings_for(store, ids, moment)
     expired = store.expired_items(ids, moment.date().isoformat())
     audits = store.latest_audits(ids)
@@ -132,10 +135,12 @@ def etag(station: Station) -> str:
     return f'"v{station.version}"'
 
 
-def feature_response(station: Station, status: int = 200) -> Response:
-    """One stored station as a GeoJSON Feature, with its ETag and Last-Modified."""
+def feature_response(station: Station, status: int = 200, store: Store | None = None) -> Response:
+    """One stored station as a GeoJSON Feature, with its ETag and Last-Modified (store: where
+    it was read; by default the primary)."""
     station_id = stored_id(station)
-    response = json_response(features({station_id: station}, [station_id])[0], status, geo=True)
+    found = features(store or get_store(), {station_id: station}, [station_id])
+    response = json_response(found[0], status, geo=True)
     response.headers["ETag"] = etag(station)
     return last_modified(response, [station.updated_at])
 

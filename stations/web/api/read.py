@@ -26,7 +26,7 @@ from stations.web.api.base import (
     scoped_region,
 )
 from stations.web.api.openapi import document
-from stations.web.context import get_store, now
+from stations.web.context import get_read_store, get_store, now
 from stations.web.params import ApiError
 
 
@@ -51,7 +51,7 @@ def nearest():
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
     q_lat, q_lon = datum.to_wgs84(lat, lon, crs)  # phones in WeChat report GCJ-02
-    store = get_store()
+    store = get_read_store()
     hits = store.nearest(
         q_lat,
         q_lon,
@@ -94,21 +94,24 @@ def nearest():
             if hits
             else "no station matches these filters"
         ),
-        "features": features(stations, [h.id for h in hits], extra),
+        "features": features(store, stations, [h.id for h in hits], extra),
     }
     return json_response(body, geo=True)
 
 
 @bp.get("/stations/<int:station_id>")
 def station(station_id: int):
-    found = get_store().published(station_id)
-    if found is None and "Authorization" in request.headers:
+    # Staff read what they will edit from the primary: its ETag must be the current version.
+    staff = "Authorization" in request.headers
+    store = get_store() if staff else get_read_store()
+    found = store.published(station_id)
+    if found is None and staff:
         from stations.web.api.write import staff_station
 
         found = staff_station(station_id)
     if found is None:
         raise ApiError(f"no station {station_id}", "id", "not_found", 404)
-    return feature_response(found)
+    return feature_response(found, store=store)
 
 
 def _region_param(args) -> str:
@@ -162,7 +165,7 @@ def stations():
     limit = params.integer(args, "limit", 1, PAGE_MAX, default=100)
     after = params.integer(args, "cursor", 0, 2**62, default=0)
     page, cursor = listing.public_page(
-        get_store(),
+        get_read_store(),
         limit=limit,
         after=after,
         open_now=open_now,
@@ -178,7 +181,7 @@ def stations():
     by_id = {stored_id(s): s for s in page}
     body = {
         "type": "FeatureCollection",
-        "features": features(by_id, list(by_id)),
+        "features": features(get_read_store(), by_id, list(by_id)),
         "next_cursor": cursor,
     }
     return last_modified(json_response(body, geo=True), [p.updated_at for p in page])
@@ -199,7 +202,7 @@ def region_summary(adcode: str):
     if not (adcode.isdigit() and len(adcode) in (2, 4, 6)) or not regions.districts_of(adcode):
         raise ApiError(f"no region {adcode[:12]}", "adcode", "not_found", 404)
     scoped_region(adcode)
-    store = get_store()
+    store = get_read_store()
     summary = store.region_summary(adcode)
     first = regions.districts_of(adcode)[0]
     name = {2: first.province, 4: first.city, 6: first.district}[len(adcode)]
@@ -221,7 +224,7 @@ def export(fmt: str):
     """The whole published registry (no staff-only fields), under the data licence."""
     if fmt not in ("geojson", "csv"):
         raise ApiError("export as stations.geojson or stations.csv", "format", "not_found", 404)
-    stations = list(get_store().iter_published(scoped_region("")))
+    stations = list(get_read_store().iter_published(scoped_region("")))
     if fmt == "csv":
         response = _csv(stations, None)
     else:
@@ -244,7 +247,7 @@ def map_view():
     box = params.bbox(args)
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
-    store = get_store()
+    store = get_read_store()
     at, region = now(), scoped_region("")
     ids = store.visible_in_box(box, facilities=wanted, open_now=open_now, at=at, region=region)
     if len(ids) > MAP_MARKERS_MAX:
