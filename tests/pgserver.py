@@ -64,7 +64,13 @@ class PostgresServer:
             "-E", "UTF8",
             "--locale=C.UTF-8",
         )  # fmt: skip
-        options = " ".join(f"-c {k}={v!r}" if v == "" else f"-c {k}={v}" for k, v in self.settings.items())
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        options = " ".join(
+            f"-c {k}={v!r}" if v == "" else f"-c {k}={v}" for k, v in self.settings.items()
+        )
         self._run(
             str(PG_BIN / "pg_ctl"),
             "-D", str(self.data),
@@ -74,7 +80,22 @@ class PostgresServer:
             "-t", "60",
             "start",
         )  # fmt: skip
-        return self
+
+    def replica(self) -> "PostgresServer":
+        """A hot-standby streaming replica of this server (pg_basebackup -R), started on a
+        port of its own: what DATABASE_READ_URL points at in a national deployment."""
+        standby = PostgresServer(settings={"hot_standby": "on"})
+        self._run(
+            str(PG_BIN / "pg_basebackup"),
+            "-h", "127.0.0.1",
+            "-p", str(self.port),
+            "-U", "postgres",
+            "-D", str(standby.data),
+            "-R",  # standby.signal + primary_conninfo: it follows this server
+            "-X", "stream",
+        )  # fmt: skip
+        standby._start()
+        return standby
 
     @property
     def base_url(self) -> str:
@@ -86,7 +107,15 @@ class PostgresServer:
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run(
-                [*self._as, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                [
+                    *self._as,
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
                 capture_output=True,
             )
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -100,4 +129,3 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

@@ -4,68 +4,28 @@ come from the environment (rate limits, workers, bind address)."""
 import json
 import os
 import runpy
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import CONF, AppServer, flask_cli, http
 
 from app import create_app
 
 from conftest import SAMPLE, write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
-CONF = ROOT / "gunicorn.conf.py"
 XINING = "lat=36.6171&lon=101.7782"  # exactly at XN-0001
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, headers: dict | None = None):
-    """(status, headers, body) for a GET, 4xx and 5xx included."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.headers, exc.read()
+    return http(url, headers=headers)
 
 
 def _children(pid: int) -> set[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return {int(p) for p in text.split()}
-
-
-def _wait_for(condition, what: str, proc: subprocess.Popen, log: Path, seconds: float = 60):
-    """Poll until condition() is true; fail (with the server's log) when the server dies or
-    the deadline passes."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"gunicorn exited with {proc.returncode}:\n{log.read_text()}")
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"gunicorn: {what} not within {seconds} s:\n{log.read_text()}")
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -75,43 +35,21 @@ def gunicorn(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gunicorn")
     db = tmp / "served.db"
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{db}",
         "SECRET_KEY": "served",
-        "HOST": "127.0.0.1",
-        "PORT": str(_free_port()),
         "WEB_CONCURRENCY": "3",  # not the default, so the test sees the variable take effect
         "GUNICORN_THREADS": "2",
     }
-    env.pop("GUNICORN_CMD_ARGS", None)
-    imported = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "import", write_csv(tmp / "s.csv", SAMPLE)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    imported = flask_cli({**os.environ, **env}, "import", str(write_csv(tmp / "s.csv", SAMPLE)))
     assert imported.returncode == 0, imported.stderr
-    log = tmp / "gunicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", str(CONF)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    port = int(env["PORT"])
-    try:
-        _wait_for(lambda: _accepts(port), "listening", proc, log)
-        yield {"base": f"http://127.0.0.1:{port}", "proc": proc, "log": log, "db": db}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with AppServer(env, tmp / "gunicorn.log") as server:
+        yield {
+            "base": server.base,
+            "proc": server.proc,
+            "log": server.log,
+            "db": db,
+            "server": server,
+        }
 
 
 def test_gunicorn_answers_healthz_and_the_nearest_station(gunicorn):
@@ -129,7 +67,7 @@ def test_gunicorn_answers_healthz_and_the_nearest_station(gunicorn):
 
 def test_workers_follow_web_concurrency_and_the_master_holds_no_database(gunicorn):
     proc = gunicorn["proc"]
-    _wait_for(lambda: len(_children(proc.pid)) == 3, "3 workers", proc, gunicorn["log"])
+    gunicorn["server"].wait_for(lambda: len(_children(proc.pid)) == 3, "3 workers")
     for _ in range(6):  # spread over the workers: each opens the database in its own process
         assert _get(gunicorn["base"] + "/healthz")[0] == 200
     # preload_app: the master imported the app before forking; it must never have opened the

@@ -50,7 +50,9 @@ def xn(staff_app):
 
 def registry(database_url):
     raw = RawDB(database_url)
-    return [raw.rows(f"select * from {t} order by 1") for t in ("stations", "station_changes", "audits")]
+    return [
+        raw.rows(f"select * from {t} order by 1") for t in ("stations", "station_changes", "audits")
+    ]
 
 
 def page(response):
