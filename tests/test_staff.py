@@ -3,6 +3,7 @@
 import io
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -23,12 +24,13 @@ def store_kind(request) -> str:
 
 
 @pytest.fixture
-def staff_app(seeded, database_url, clock, store):
+def staff_app(seeded, database_url, clock, store, tmp_path):
     make_users(store)
     return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
             "SECRET_KEY": "staff",
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,
@@ -712,6 +714,7 @@ def test_audit_with_a_valid_photo_strips_its_location(xn, store, staff_app):
     assert audit_post(xn, XN, photo=("site.jpg", raw)).status_code == 303
     audit = store.audits_for(XN)[0]
     name = store.audit_items(audit.id)[0].photo
+    assert (Path(staff_app.config["EVIDENCE_DIR"]) / name).is_file()  # in the shared folder
     served = xn.get(f"/admin/evidence/{name}")
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     kept = Image.open(io.BytesIO(served.data))

@@ -26,7 +26,7 @@ REPORT_MOVES = {"acknowledge": "acknowledged", "resolve": "resolved", "reject": 
 
 
 def _evidence_dir() -> Path:
-    return Path(current_app.instance_path) / "evidence"
+    return Path(current_app.config["EVIDENCE_DIR"])
 
 
 @bp.route("/stations/<int:station_id>/audit", methods=["GET", "POST"])
