@@ -114,8 +114,9 @@ def new_postgis_database(postgres, template: str | None) -> str:
 
 
 @pytest.fixture
-def store_kind() -> str:
-    return "sqlite"
+def store_kind(request) -> str:
+    """SQLite unless a module overrides this fixture or a test parametrises it (indirect)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture
