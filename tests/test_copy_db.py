@@ -7,8 +7,11 @@ back with plain psycopg queries, value by value.
 
 import io
 import json
+import os
 import re
+import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -336,18 +339,56 @@ def test_a_count_that_differs_is_not_kept(registry, cli, target):
     _target_is_empty(target)
 
 
-def test_twenty_thousand_stations(cli, store, db_path, target):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def twenty_thousand(tmp_path_factory) -> str:
+    """A registry of 20,000 synthetic stations with their history, built once for the module."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from stations.store import open_store
+
     import synthetic
 
+    url = f"sqlite:///{tmp_path_factory.mktemp('big') / 'big.db'}"
+    store = open_store(url)
+    store.migrate()
     synthetic.fill(store, 20_000, cities=40)
+    store.close()
+    return url
+
+
+def test_twenty_thousand_stations(twenty_thousand, target):
+    app = create_app({"TESTING": True, "DATABASE_URL": twenty_thousand, "SECRET_KEY": "x"})
     started = time.perf_counter()
-    result = cli("copy-db", "--to", target)
+    result = app.test_cli_runner().invoke(args=["copy-db", "--to", target])
     took = time.perf_counter() - started
     assert result.exit_code == 0, result.output
     assert re.search(r"^stations\s+20000\s+20000$", result.output, re.M)
     assert re.search(r"^station_changes\s+20000\s+20000$", result.output, re.M)
-    assert _counts(target)["stations"] == 20_000
     with psycopg.connect(target) as conn:
-        assert conn.execute("select count(*) from stations where geog is null").fetchone() == (0,)
+        assert conn.execute("select count(*) from stations where geog is not null").fetchone() == (
+            20_000,
+        )
+        assert conn.execute("select count(*) from station_changes").fetchone() == (20_000,)
     print(f"copied 20,000 stations and their history in {took:.1f} s")
+
+
+def test_a_copy_killed_half_way_keeps_nothing(twenty_thousand, target):
+    """SIGKILL once the stations are streaming: the open transaction dies with the process."""
+    env = {**os.environ, "DATABASE_URL": twenty_thousand, "SECRET_KEY": "x"}
+    command = [sys.executable, "-m", "flask", "--app", "app", "copy-db", "--to", target]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for line in process.stderr:
+            if re.match(r"stations: [1-9]\d*/20000", line):  # rows are on their way
+                process.kill()
+                break
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    _target_is_empty(target)
