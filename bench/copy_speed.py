@@ -18,10 +18,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psycopg  # noqa: E402
-import synthetic  # noqa: E402
 from pgserver import PostgresServer  # noqa: E402
 
 from stations.store import open_store  # noqa: E402
+
+import synthetic  # noqa: E402
 
 
 def registry(n: int) -> Path:
@@ -51,7 +52,16 @@ def main(n: int) -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{source}", "SECRET_KEY": "bench"}
         start = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", "copy-db", "--to", pg.url("copy_target")],
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "copy-db",
+                "--to",
+                pg.url("copy_target"),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,
