@@ -7,7 +7,7 @@ sequence is moved past the copied ids, the row counts are compared table by tabl
 same transaction, and only if every one matches is it committed.
 
 Column types differ between the stores and are converted by the target column's type:
-JSON text -> text[] (facilities) and jsonb (history before/after), 0/1 -> boolean (audits
+JSON text -> text[] (facilities) and json (history before/after), 0/1 -> boolean (audits
 passed). audit_items' order is SQLite's rowid there and an identity id here: rowid -> id.
 
 Not copied: login_attempts (recent sign-in failures, kept only for rate limiting: ephemeral),
@@ -29,9 +29,10 @@ import psycopg
 import sqlite_utils
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
 from stations.store.errors import StoreError
+from stations.store.postgis.migrate import migrate
 from stations.store.sqlite.migrations import migrations
 
 # Parents before children, so every foreign key finds its row. (table, the column a row is
@@ -59,13 +60,12 @@ _SQLITE_OWN = ("sqlite_", "_sqlite_migrations", "stations_rtree")
 # The row every freshly migrated target has: not a sign of earlier use.
 _DEFAULT_PROFILE = ("", "liuyou_a")
 
-SCHEMA = Path(__file__).resolve().parent / "postgis" / "migrations" / "0001_schema.sql"
 
 BATCH = 5000
 CONNECT_TIMEOUT_S = 10
 
 # PostgreSQL type oids that need a conversion from SQLite's representation.
-_BOOL, _JSONB, _TEXT_ARRAY = 16, 3802, 1009
+_BOOL, _JSON, _TEXT_ARRAY = 16, 114, 1009
 
 
 class CopyRefused(StoreError):
@@ -144,16 +144,11 @@ def copy_registry(source_url: str, target_url: str, progress: Progress | None = 
             return _copy(source, conn, where, progress)
 
 
-# -- MERGE POINT -----------------------------------------------------------------------------
-# Until the PostGIS store is in this tree, the target's schema is applied here. At the merge,
-# replace this function's body with:
-#     store = open_store(url); store.migrate(); store.close()
-# (from stations.store import open_store) and delete SCHEMA above.
 def _migrate_target(url: str) -> None:
-    """Give a database without the registry's tables the PostGIS schema (0001_schema.sql)."""
-    with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
-        if conn.execute("select to_regclass('stations')").fetchone() == (None,):
-            conn.execute(SCHEMA.read_text(encoding="utf-8").encode())
+    """Bring the target's schema up to date with the PostGIS store's own migrations, so a
+    copy lands in exactly the tables `init-db` would make."""
+    with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True) as conn:
+        migrate(conn)
 
 
 # -- the source -------------------------------------------------------------------------------
@@ -351,11 +346,12 @@ def _to_bool(value: Any) -> bool | None:
     raise ValueError(f"{value!r} is not 0 or 1")
 
 
-def _to_jsonb(value: Any) -> Jsonb | None:
+def _to_json(value: Any) -> Json | None:
+    """JSON text as a json value: its keys keep their order (jsonb would sort them)."""
     if value is None:
         return None
     try:
-        return Jsonb(json.loads(value))
+        return Json(json.loads(value))
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg})") from None
 
@@ -372,7 +368,7 @@ def _to_text_array(value: Any) -> list[str]:
 
 _CONVERTERS: dict[int, Callable[[Any], Any]] = {
     _BOOL: _to_bool,
-    _JSONB: _to_jsonb,
+    _JSON: _to_json,
     _TEXT_ARRAY: _to_text_array,
 }
 
