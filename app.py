@@ -87,6 +87,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         or f"sqlite:///{os.path.join(app.instance_path, 'yizhan.db')}",
         # Optional: public reads (map, list, station pages, public API, embed) from a replica.
         DATABASE_READ_URL=os.environ.get("DATABASE_READ_URL", ""),
+        # PostgreSQL: the most connections one process opens to each database (a request
+        # holds one while it runs, so more than GUNICORN_THREADS buys nothing).
+        DATABASE_POOL_SIZE=_whole_number("DATABASE_POOL_SIZE", 10),
         TILES=os.environ.get("TILES", "osm"),
         TIANDITU_KEY=os.environ.get("TIANDITU_KEY", ""),
         TILES_URL=os.environ.get("TILES_URL", ""),

@@ -4,6 +4,7 @@ come from the environment (rate limits, workers, bind address)."""
 import json
 import os
 import runpy
+import socket
 import sqlite3
 import threading
 import time
@@ -139,6 +140,28 @@ def test_healthz_is_503_with_json_when_the_database_is_unusable(tmp_path, kind):
     assert str(path) in response.json["error"]
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+
+
+def test_an_unreachable_postgresql_is_503_everywhere_never_500(tmp_path):
+    """No server listens on the port: health says so without the password, and a rider's
+    page, the API and the embed answer 503 with Retry-After."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, never listening: connections are refused
+        client = _client(f"postgresql://yizhan:s3cret-pw@127.0.0.1:{port}/yizhan")
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json["status"] == "unavailable"
+        assert "s3cret-pw" not in health.get_data(as_text=True)
+        for path in (
+            "/",
+            "/stations/1",
+            "/api/v1/stations/nearest?lat=36.6&lon=101.7",
+            "/embed/list?lat=36.6&lon=101.7",
+        ):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert int(response.headers["Retry-After"]) > 0, path
+            assert "s3cret-pw" not in response.get_data(as_text=True), path
 
 
 # -- settings from the environment ---------------------------------------------------------------

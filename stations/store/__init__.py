@@ -6,6 +6,8 @@ and CLI never know which database is underneath; a PostgreSQL/PostGIS store impl
 protocols for national scale.
 """
 
+import re
+
 from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.protocols import Store
 
@@ -31,7 +33,8 @@ def open_store(
         from stations.store.postgis.store import PostGISStore
 
         return PostGISStore(url, busy_timeout_ms or PG_TIMEOUT_MS, pool_size or MAX_SIZE)
+    shown = re.sub(r"//[^/@]*@", "//…@", url)  # never a password in a message or a log
     raise StoreError(
         "DATABASE_URL must look like sqlite:///instance/yizhan.db or postgresql://user@host/db,"
-        f" not {url!r}"
+        f" not {shown!r}"
     )

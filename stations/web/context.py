@@ -25,7 +25,7 @@ def _thread_store(slot: str, url: str) -> Store:
         if store is not None:
             setattr(_thread, slot, None)  # closed: never handed out again, even if opening fails
             store.close()
-        store = open_store(*key)
+        store = open_store(*key, pool_size=current_app.config.get("DATABASE_POOL_SIZE"))
         setattr(_thread, slot, store)
         setattr(_thread, slot + "_key", key)
     return store

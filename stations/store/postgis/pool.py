@@ -2,6 +2,7 @@
 
 import atexit
 import threading
+import time
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -10,6 +11,32 @@ MAX_SIZE = 10  # per process: a gunicorn worker's threads share it
 
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
+_refused: dict[str, float] = {}  # url: when the pool last failed to connect to it
+REFUSED_FOR_S = 5.0  # how long a failed attempt makes borrowers give up at once
+
+
+def _tracking(url: str) -> type[psycopg.Connection]:
+    """A connection class that notes whether the pool's last attempt to connect to url failed,
+    so a request fails fast while the database is down instead of waiting out the timeout."""
+
+    class Tracked(psycopg.Connection):
+        @classmethod
+        def connect(cls, *args, **kwargs):
+            try:
+                conn = super().connect(*args, **kwargs)
+            except psycopg.OperationalError:
+                _refused[url] = time.monotonic()
+                raise
+            _refused.pop(url, None)
+            return conn
+
+    return Tracked
+
+
+def unreachable(url: str) -> bool:
+    """Whether the pool's last attempt to connect to url failed a moment ago."""
+    failed = _refused.get(url)
+    return failed is not None and time.monotonic() - failed < REFUSED_FOR_S
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -29,6 +56,7 @@ def pool_for(url: str, max_size: int = MAX_SIZE) -> ConnectionPool:
                     min_size=1,
                     max_size=max_size,
                     configure=_configure,
+                    connection_class=_tracking(url),
                     open=False,
                     name=f"yizhan-{len(_pools) + 1}",
                 )

@@ -5,6 +5,7 @@ reset() (every request's teardown) and close(). Outside transaction() each state
 on its own (autocommit); transaction() is one explicit BEGIN … COMMIT on that connection.
 """
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,7 +24,7 @@ from stations.core.model import Station, diff, stored_id
 from stations.store.errors import StoreError, VersionConflict
 from stations.store.postgis import migrate as migrations
 from stations.store.postgis.base import Params, translated
-from stations.store.postgis.pool import MAX_SIZE, pool_for
+from stations.store.postgis.pool import MAX_SIZE, pool_for, unreachable
 from stations.store.postgis.published import (
     CHUNK,
     PUBLISHED,
@@ -53,10 +54,17 @@ class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None:
-            try:
-                self._conn = self._pool.getconn(timeout=self.busy_timeout_ms / 1000)
-            except PoolTimeout as exc:
-                translated(exc)
+            # Wait for a free connection up to the busy timeout, in slices: if meanwhile the
+            # pool finds the database unreachable, the request is told at once (503), not
+            # after the whole timeout.
+            deadline = time.monotonic() + self.busy_timeout_ms / 1000
+            while self._conn is None:
+                left = deadline - time.monotonic()
+                try:
+                    self._conn = self._pool.getconn(timeout=max(0.001, min(0.25, left)))
+                except PoolTimeout as exc:
+                    if left <= 0.25 or unreachable(self.url):
+                        translated(exc)
         return self._conn
 
     def _execute(self, sql: str, params: Params = ()) -> psycopg.Cursor:
