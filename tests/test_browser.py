@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 
-from conftest import write_csv
+from conftest import STORE_KINDS, write_csv
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -67,11 +67,11 @@ def browser():
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, database_url):
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "browser",
             "TILES_URL": f"http://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
         }
@@ -146,6 +146,7 @@ def test_page_fetches_nothing_but_the_app_and_tiles(phone, tmp_path):
     page.screenshot(path=_shots_dir(tmp_path) / "courier-map.png")
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_locate_shows_the_nearest_station_first_without_tiles(phone, tmp_path):
     phone.open("/")
     names = phone.locate()
@@ -157,6 +158,7 @@ def test_locate_shows_the_nearest_station_first_without_tiles(phone, tmp_path):
     phone.page.screenshot(path=_shots_dir(tmp_path) / "courier-nearest.png")
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_filter_chips_change_the_list(phone, tmp_path):
     phone.open("/")
     assert phone.locate()[0] == "金寨路工会驿站"
@@ -237,6 +239,7 @@ def test_first_load_is_small(browser, server):
     assert total <= 150 * 1024, total
 
 
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
 def test_station_page_and_checkin(phone, tmp_path):
     page = phone.open("/stations/1")
     assert page.inner_text("h1") == "金寨路工会驿站"
@@ -288,14 +291,14 @@ def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
     assert abs(drawn[1] - 117.2272) > 0.003  # really moved (~500 m here)
 
 
-def test_staff_sign_in_audit_and_public_badge(browser, server, tmp_path):
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_staff_sign_in_audit_and_public_badge(browser, server, database_url, tmp_path):
     from staff_helpers import PASSWORD
 
     from stations.core.accounts import hash_password
     from stations.store import open_store
 
-    db = tmp_path / "live.db"  # the server fixture's database
-    with open_store(f"sqlite:///{db}") as store:
+    with open_store(database_url) as store:  # the server fixture's database
         store.create_user(
             "hf-auditor", hash_password(PASSWORD), "auditor", "3401", "2026-11-01T00:00:00+08:00"
         )
