@@ -13,54 +13,15 @@ from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report
 from stations.core.editing import Change
 from stations.core.model import Station
+from stations.store import records
 from stations.store.postgis.base import Connected
 from stations.store.postgis.published import CHUNK, valid_id
 from stations.store.postgis.rows import INSERT_COLUMNS, SELECT, station_row
 
 
-def _user(row: dict[str, Any]) -> User:
-    return User(row["id"], row["name"], row["role"], row["region"], row["disabled_at"])
-
-
 def _json(value: Mapping[str, Any] | None) -> str | None:
     # The SQLite store's text, kept verbatim by a json column: the same dicts come back.
     return json.dumps(value, ensure_ascii=False) if value is not None else None
-
-
-def _change(row: dict[str, Any]) -> Change:
-    return Change(
-        id=row["id"],
-        station_id=row["station_id"],
-        user_id=row["user_id"],
-        actor=row["actor"],
-        at=row["at"],
-        action=row["action"],
-        before=row["before"],  # psycopg decodes json columns
-        after=row["after"],
-    )
-
-
-def _audit(row: dict[str, Any]) -> Audit:
-    return Audit(
-        id=row["id"],
-        station_id=row["station_id"],
-        user_id=row["user_id"],
-        auditor=row["auditor"],
-        profile=row["profile"],
-        visited_on=row["visited_on"],
-        visit_kind=row["visit_kind"],
-        score=row["score"],
-        passed=bool(row["passed"]),
-        created_at=row["created_at"],
-    )
-
-
-def _item(row: dict[str, Any]) -> AuditItem:
-    return AuditItem(row["item"], row["result"], row["note"], row["valid_until"], row["photo"])
-
-
-def _api_key(row: dict[str, Any]) -> ApiKey:
-    return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
 
 
 _REPORTS = """
@@ -93,16 +54,16 @@ class StaffQueries(Connected):
 
     def user_login(self, name: str) -> tuple[User, str] | None:
         rows = list(self._rows("select * from users where name = %s", [name]))
-        return (_user(rows[0]), rows[0]["password_hash"]) if rows else None
+        return (records.user(rows[0]), rows[0]["password_hash"]) if rows else None
 
     def user(self, user_id: int) -> User | None:
         if not valid_id(user_id):
             return None
         rows = list(self._rows("select * from users where id = %s", [user_id]))
-        return _user(rows[0]) if rows else None
+        return records.user(rows[0]) if rows else None
 
     def users(self) -> list[User]:
-        return [_user(r) for r in self._rows("select * from users order by region, name")]
+        return [records.user(r) for r in self._rows("select * from users order by region, name")]
 
     def disable_user(self, name: str, now: str) -> bool:
         with self.transaction():
@@ -140,7 +101,9 @@ class StaffQueries(Connected):
         if not rows:
             return None
         row = rows[0]
-        return StaffSession(_user(row), row["session_created"], row["last_seen"], row["ended_at"])
+        return StaffSession(
+            records.user(row), row["session_created"], row["last_seen"], row["ended_at"]
+        )
 
     def touch_session(self, session_id: str, now: str) -> None:
         with self.transaction():
@@ -170,7 +133,7 @@ class StaffQueries(Connected):
             where t.token_hash = %s and t.revoked_at is null and u.disabled_at is null
         """
         rows = list(self._rows(sql, [token_hash]))
-        return _user(rows[0]) if rows else None
+        return records.user(rows[0]) if rows else None
 
     def revoke_tokens(self, user_id: int, now: str) -> int:
         with self.transaction():
@@ -192,10 +155,12 @@ class StaffQueries(Connected):
     def api_key(self, key_hash: str) -> ApiKey | None:
         sql = "select * from api_keys where key_hash = %s and revoked_at is null"
         rows = list(self._rows(sql, [key_hash]))
-        return _api_key(rows[0]) if rows else None
+        return records.api_key(rows[0]) if rows else None
 
     def api_keys(self) -> list[ApiKey]:
-        return [_api_key(r) for r in self._rows("select * from api_keys order by partner, id")]
+        return [
+            records.api_key(r) for r in self._rows("select * from api_keys order by partner, id")
+        ]
 
     def revoke_api_keys(self, partner: str, now: str) -> int:
         with self.transaction():
@@ -264,11 +229,11 @@ class StaffQueries(Connected):
 
     def history(self, station_id: int) -> list[Change]:
         sql = "select * from station_changes where station_id = %s order by id desc"
-        return [_change(r) for r in self._rows(sql, [station_id])]
+        return [records.change(r) for r in self._rows(sql, [station_id])]
 
     def last_change(self, station_id: int) -> Change | None:
         sql = "select * from station_changes where station_id = %s order by id desc limit 1"
-        found = [_change(r) for r in self._rows(sql, [station_id])]
+        found = [records.change(r) for r in self._rows(sql, [station_id])]
         return found[0] if found else None
 
     def stations_in_region(
@@ -336,16 +301,16 @@ class StaffQueries(Connected):
                 order by a.id
             """
             for row in self._rows(sql, [ids[start : start + CHUNK]]):
-                out[row["station_id"]] = _audit(row)
+                out[row["station_id"]] = records.audit(row)
         return out
 
     def audit_items(self, audit_id: int) -> list[AuditItem]:
         sql = f"select {_ITEMS} from audit_items i where i.audit_id = %s order by i.id"
-        return [_item(r) for r in self._rows(sql, [audit_id])]
+        return [records.audit_item(r) for r in self._rows(sql, [audit_id])]
 
     def audits_for(self, station_id: int) -> list[Audit]:
         sql = f"{_AUDITS} where a.station_id = %s order by a.visited_on desc, a.id desc"
-        return [_audit(r) for r in self._rows(sql, [station_id])]
+        return [records.audit(r) for r in self._rows(sql, [station_id])]
 
     def audit_rows(self, region: str) -> list[dict]:
         sql = """
@@ -373,7 +338,7 @@ class StaffQueries(Connected):
                 order by i.id
             """
             for row in self._rows(sql, [ids[start : start + CHUNK], today]):
-                out.setdefault(row.pop("of_station"), []).append(_item(row))
+                out.setdefault(row.pop("of_station"), []).append(records.audit_item(row))
         return out
 
     def photo_owner(self, photo: str) -> int | None:

@@ -12,52 +12,13 @@ from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report
 from stations.core.editing import Change
 from stations.core.model import Station
+from stations.store import records
 from stations.store.sqlite.base import Connected, inserted_id
 from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
 
 
-def _user(row: dict[str, Any]) -> User:
-    return User(row["id"], row["name"], row["role"], row["region"], row["disabled_at"])
-
-
 def _json(value: Mapping[str, Any] | None) -> str | None:
     return json.dumps(value, ensure_ascii=False) if value is not None else None
-
-
-def _change(row: dict[str, Any]) -> Change:
-    return Change(
-        id=row["id"],
-        station_id=row["station_id"],
-        user_id=row["user_id"],
-        actor=row["actor"],
-        at=row["at"],
-        action=row["action"],
-        before=json.loads(row["before"]) if row["before"] else None,
-        after=json.loads(row["after"]) if row["after"] else None,
-    )
-
-
-def _audit(row: dict[str, Any]) -> Audit:
-    return Audit(
-        id=row["id"],
-        station_id=row["station_id"],
-        user_id=row["user_id"],
-        auditor=row["auditor"],
-        profile=row["profile"],
-        visited_on=row["visited_on"],
-        visit_kind=row["visit_kind"],
-        score=row["score"],
-        passed=bool(row["passed"]),
-        created_at=row["created_at"],
-    )
-
-
-def _item(row: dict[str, Any]) -> AuditItem:
-    return AuditItem(row["item"], row["result"], row["note"], row["valid_until"], row["photo"])
-
-
-def _api_key(row: dict[str, Any]) -> ApiKey:
-    return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
 
 
 # Problem reports with the station they concern (the client's hash stays in the store).
@@ -87,14 +48,14 @@ class StaffQueries(Connected):
 
     def user_login(self, name: str) -> tuple[User, str] | None:
         rows = list(self._rows("select * from users where name = ?", [name]))
-        return (_user(rows[0]), rows[0]["password_hash"]) if rows else None
+        return (records.user(rows[0]), rows[0]["password_hash"]) if rows else None
 
     def user(self, user_id: int) -> User | None:
         rows = list(self._rows("select * from users where id = ?", [user_id]))
-        return _user(rows[0]) if rows else None
+        return records.user(rows[0]) if rows else None
 
     def users(self) -> list[User]:
-        return [_user(r) for r in self._rows("select * from users order by region, name")]
+        return [records.user(r) for r in self._rows("select * from users order by region, name")]
 
     def disable_user(self, name: str, now: str) -> bool:
         """Disable a user and end every session and token of theirs at once."""
@@ -132,7 +93,9 @@ class StaffQueries(Connected):
             return None
         row = rows[0]
         # session_created: the session's, not the user's created_at
-        return StaffSession(_user(row), row["session_created"], row["last_seen"], row["ended_at"])
+        return StaffSession(
+            records.user(row), row["session_created"], row["last_seen"], row["ended_at"]
+        )
 
     def touch_session(self, session_id: str, now: str) -> None:
         with self.transaction():
@@ -162,7 +125,7 @@ class StaffQueries(Connected):
             where t.token_hash = ? and t.revoked_at is null and u.disabled_at is null
         """
         rows = list(self._rows(sql, [token_hash]))
-        return _user(rows[0]) if rows else None
+        return records.user(rows[0]) if rows else None
 
     def revoke_tokens(self, user_id: int, now: str) -> int:
         with self.transaction():
@@ -186,10 +149,12 @@ class StaffQueries(Connected):
                 "select * from api_keys where key_hash = ? and revoked_at is null", [key_hash]
             )
         )
-        return _api_key(rows[0]) if rows else None
+        return records.api_key(rows[0]) if rows else None
 
     def api_keys(self) -> list[ApiKey]:
-        return [_api_key(r) for r in self._rows("select * from api_keys order by partner, id")]
+        return [
+            records.api_key(r) for r in self._rows("select * from api_keys order by partner, id")
+        ]
 
     def revoke_api_keys(self, partner: str, now: str) -> int:
         with self.transaction():
@@ -258,11 +223,11 @@ class StaffQueries(Connected):
 
     def history(self, station_id: int) -> list[Change]:
         sql = "select * from station_changes where station_id = ? order by id desc"
-        return [_change(r) for r in self._rows(sql, [station_id])]
+        return [records.change(r) for r in self._rows(sql, [station_id])]
 
     def last_change(self, station_id: int) -> Change | None:
         sql = "select * from station_changes where station_id = ? order by id desc limit 1"
-        found = [_change(r) for r in self._rows(sql, [station_id])]
+        found = [records.change(r) for r in self._rows(sql, [station_id])]
         return found[0] if found else None
 
     def stations_in_region(
@@ -319,16 +284,16 @@ class StaffQueries(Connected):
                 order by a.id
             """
             for row in self._rows(sql, chunk):
-                out[row["station_id"]] = _audit(row)
+                out[row["station_id"]] = records.audit(row)
         return out
 
     def audit_items(self, audit_id: int) -> list[AuditItem]:
         sql = "select * from audit_items where audit_id = ? order by rowid"
-        return [_item(r) for r in self._rows(sql, [audit_id])]
+        return [records.audit_item(r) for r in self._rows(sql, [audit_id])]
 
     def audits_for(self, station_id: int) -> list[Audit]:
         sql = f"{_AUDITS} where station_id = ? order by visited_on desc, a.id desc"
-        return [_audit(r) for r in self._rows(sql, [station_id])]
+        return [records.audit(r) for r in self._rows(sql, [station_id])]
 
     def audit_rows(self, region: str) -> list[dict]:
         """Every audit item of a region's stations with its audit, auditor and station, in one
@@ -360,7 +325,7 @@ class StaffQueries(Connected):
                 order by i.rowid
             """
             for row in self._rows(sql, [*chunk, today]):
-                out.setdefault(row.pop("of_station"), []).append(_item(row))
+                out.setdefault(row.pop("of_station"), []).append(records.audit_item(row))
         return out
 
     def photo_owner(self, photo: str) -> int | None:

@@ -1,0 +1,57 @@
+"""Rows as the core's records, for every store: a row is a mapping of column names to values,
+whichever database it came from, so both stores hand back identical records."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from stations.core.accounts import ApiKey, User
+from stations.core.audits import Audit, AuditItem
+from stations.core.editing import Change
+
+Row = Mapping[str, Any]
+
+
+def user(row: Row) -> User:
+    return User(row["id"], row["name"], row["role"], row["region"], row["disabled_at"])
+
+
+def _fields(value: Any) -> dict[str, Any] | None:
+    """History's before/after: JSON text (SQLite) or already decoded (PostgreSQL's json)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def change(row: Row) -> Change:
+    return Change(
+        id=row["id"],
+        station_id=row["station_id"],
+        user_id=row["user_id"],
+        actor=row["actor"],
+        at=row["at"],
+        action=row["action"],
+        before=_fields(row["before"]) if row["before"] else None,
+        after=_fields(row["after"]) if row["after"] else None,
+    )
+
+
+def audit(row: Row) -> Audit:
+    return Audit(
+        id=row["id"],
+        station_id=row["station_id"],
+        user_id=row["user_id"],
+        auditor=row["auditor"],
+        profile=row["profile"],
+        visited_on=row["visited_on"],
+        visit_kind=row["visit_kind"],
+        score=row["score"],
+        passed=bool(row["passed"]),  # SQLite keeps 0/1
+        created_at=row["created_at"],
+    )
+
+
+def audit_item(row: Row) -> AuditItem:
+    return AuditItem(row["item"], row["result"], row["note"], row["valid_until"], row["photo"])
+
+
+def api_key(row: Row) -> ApiKey:
+    return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
