@@ -94,9 +94,12 @@ def postgis_template(postgres) -> str:
 
     with psycopg.connect(postgres.url(), autocommit=True) as conn:
         conn.execute("create database yizhan_template")
+    from stations.store.postgis.pool import close_pools
+
     migrated = open_store(postgres.url("yizhan_template"))
     migrated.migrate()
     migrated.close()
+    close_pools(postgres.url("yizhan_template"))  # a template must have no connections
     return "yizhan_template"
 
 
@@ -113,6 +116,27 @@ def new_postgis_database(postgres, template: str | None) -> str:
     return postgres.url(name)
 
 
+def drop_postgis_database(postgres, url: str) -> None:
+    """Close this process's pool of a test's database, then drop it (and any connection
+    something else left open)."""
+    import psycopg
+
+    from stations.store.postgis.pool import close_pools
+
+    close_pools(url)
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
+def postgis_database(request) -> str:
+    """A migrated PostGIS database of this test's own, dropped when the test ends."""
+    postgres = request.getfixturevalue("postgres")
+    url = new_postgis_database(postgres, request.getfixturevalue("postgis_template"))
+    request.addfinalizer(lambda: drop_postgis_database(postgres, url))
+    return url
+
+
 @pytest.fixture
 def store_kind() -> str:
     return "sqlite"
@@ -123,9 +147,7 @@ def database_url(store_kind, db_path, request) -> str:
     """The DATABASE_URL of this test's own database, migrated, of `store_kind`."""
     if store_kind == "sqlite":
         return f"sqlite:///{db_path}"
-    return new_postgis_database(
-        request.getfixturevalue("postgres"), request.getfixturevalue("postgis_template")
-    )
+    return postgis_database(request)
 
 
 @pytest.fixture

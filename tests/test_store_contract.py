@@ -26,7 +26,9 @@ from stations.core.model import Station, validate
 from stations.store import VersionConflict, open_store
 from stations.store.protocols import Store
 
-STORE_KINDS = ["sqlite"]
+from conftest import postgis_database
+
+STORE_KINDS = ["sqlite", "postgis"]
 NOW = "2026-11-20T08:00:00+08:00"
 LATER = "2026-11-21T09:30:00+08:00"
 
@@ -36,15 +38,21 @@ HEFEI = (31.8206, 117.2272)
 QINGDAO = (36.0671, 120.3826)
 
 
-def _open(kind: str, tmp_path: Path) -> Store:
+def _open(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    """A store on this test's own database (the same one each time within a test)."""
     if kind == "sqlite":
         return open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+    if kind == "postgis":
+        url = getattr(request.node, "postgis_url", None)
+        if url is None:
+            url = request.node.postgis_url = postgis_database(request)
+        return open_store(url)
     raise ValueError(f"no way to open a {kind} store")
 
 
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path) -> Iterator[Store]:
-    opened = _open(request.param, tmp_path)
+    opened = _open(request.param, tmp_path, request)
     opened.migrate()
     yield opened
     opened.close()
@@ -622,11 +630,11 @@ def test_migrating_again_keeps_everything(store):
 
 
 @pytest.mark.parametrize("kind", STORE_KINDS)
-def test_a_store_closes_at_the_end_of_a_with_block(kind, tmp_path):
-    with _open(kind, tmp_path) as opened:
+def test_a_store_closes_at_the_end_of_a_with_block(kind, tmp_path, request):
+    with _open(kind, tmp_path, request) as opened:
         opened.migrate()
         load(opened, station("XN-1", XINING))
-    with _open(kind, tmp_path) as reopened:
+    with _open(kind, tmp_path, request) as reopened:
         assert reopened.count() == 1  # committed, and readable by the next store
 
 
