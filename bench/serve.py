@@ -531,7 +531,10 @@ def measure(port, server, stations, profile, wrk_bin, workdir, token) -> dict:
     if load > 1:
         print(f"! load average {load:.1f} before the load: other work will share the CPUs")
     until_up(port, server)
-    workers = worker_pids(server.pid)
+    # The first worker may answer before the master has forked the second: wait for all.
+    deadline = time.monotonic() + 60
+    while len(workers := worker_pids(server.pid)) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.05)
     points = synthetic.query_points(QUERY_POINTS, seed=SEED)
     warm_path = NEAREST.format(*points[0])
     took = each_worker_answers(port, workers, warm_path)
