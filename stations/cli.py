@@ -16,6 +16,14 @@ from stations.core import accounts, importer, readers, standards, writers
 from stations.core.hours import TZ
 from stations.core.vocab import DATUMS
 from stations.store import StoreError, open_store
+from stations.store.copy import (
+    SKIPPED,
+    CopyRefused,
+    CountMismatch,
+    TableCount,
+    copy_registry,
+    describe_target,
+)
 from stations.store.protocols import AccountStore, StationStore, Store
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
@@ -403,6 +411,74 @@ def key_revoke(partner):
     click.echo(f"Revoked {count} key(s) of {partner}")
 
 
+@click.command("copy-db")
+@with_appcontext
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="postgresql://USER@HOST:PORT/DBNAME",
+    help="An EMPTY PostgreSQL database (with PostGIS available); its schema is created.",
+)
+def copy_db_command(target):
+    """Copy the SQLite registry (DATABASE_URL) into an empty PostgreSQL database.
+
+    Copies stations, their history, check-ins and problem reports, staff users, sessions and
+    API tokens, audits and their items, region profiles and partners' API keys, ids kept, in
+    one transaction; then compares the row counts table by table. Any refusal or mismatch:
+    exit code 1, and the target keeps none of the rows. Recent sign-in failures
+    (login_attempts) are not copied: they only feed the sign-in rate limit.
+
+    Audit photos are FILES in the instance folder (instance/evidence/), not rows: copy that
+    folder to, or share it with, the app servers that will use PostgreSQL.
+
+    Then set DATABASE_URL to the PostgreSQL URL.
+
+    Example:
+
+    \b
+        flask --app app copy-db --to postgresql://yizhan@db.example:5432/yizhan
+    """
+    source = current_app.config["DATABASE_URL"]
+    shown = source if source.startswith("sqlite:") else "DATABASE_URL"  # no password printed
+    click.echo(f"Copying {shown} into PostgreSQL at {describe_target(target)}")
+    progress: list[_Progress] = []
+
+    def start(table: str, total: int):
+        if progress:
+            progress[-1].close()
+        progress.append(_Progress(table, total))
+        return progress[-1]
+
+    try:
+        report = copy_registry(source, target, progress=start)
+    except CountMismatch as exc:
+        _print_counts(exc.counts)
+        raise click.ClickException(str(exc)) from None
+    except CopyRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if progress:
+            progress[-1].close()
+    _print_counts(report.counts)
+    for table, rows in report.skipped.items():
+        click.echo(f"Not copied: {table} ({rows} rows): {SKIPPED[table]}")
+    evidence = Path(current_app.instance_path) / "evidence"
+    click.echo(
+        f"Audit photos: {report.photos} audit item(s) name a file in {evidence}/; the files are "
+        "not in the database: copy or share that folder with the app servers that will use "
+        "PostgreSQL."
+    )
+    click.echo("Every table's count matches: the copy is committed.")
+
+
+def _print_counts(counts: list[TableCount]) -> None:
+    click.echo(f"{'table':<16} {'SQLite':>10} {'PostgreSQL':>11}")
+    for c in counts:
+        mark = "" if c.source == c.target else "  <- differs"
+        click.echo(f"{c.table:<16} {c.source:>10} {c.target:>11}{mark}")
+
+
 def _now() -> str:
     return datetime.now(TZ).isoformat(timespec="seconds")
 
@@ -431,6 +507,7 @@ COMMANDS = (
     stats_command,
     user_group,
     key_group,
+    copy_db_command,
 )
 
 

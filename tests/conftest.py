@@ -138,8 +138,9 @@ def postgis_database(request) -> str:
 
 
 @pytest.fixture
-def store_kind() -> str:
-    return "sqlite"
+def store_kind(request) -> str:
+    """SQLite unless a module overrides this fixture or a test parametrises it (indirect)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture

@@ -41,6 +41,17 @@ class RawDB:
         finally:
             conn.close()
 
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of ours: equal snapshots mean nothing changed."""
+        if self.postgres:
+            listing = """select tablename from pg_tables where schemaname = 'public'
+                         and tablename != 'spatial_ref_sys' order by 1"""
+        else:
+            listing = """select name from sqlite_master where type = 'table'
+                         and name not like 'sqlite_%' and name not like '%rtree%' order by 1"""
+        tables = [t for (t,) in self.rows(listing)]
+        return {t: sorted(self.rows(f"select * from {t}"), key=repr) for t in tables}
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """Hold what a station write must wait for, until the block ends: SQLite's one write

@@ -172,10 +172,13 @@ LAYERS = "Layers: faces above the store above the core"
         # the store uses core.geo (BBox): a web import there reaches the store too
         ("core/geo.py", "import flask", {CORE, STORE}),
         ("core/text.py", "import sqlite3", {CORE}),
+        ("core/knn.py", "import psycopg", {CORE}),
         ("core/model.py", "from stations.store import open_store", {CORE, LAYERS}),
         ("store/sqlite/rows.py", "from werkzeug.exceptions import NotFound", {STORE}),
         ("store/sqlite/rows.py", "from stations.web import context", {STORE, LAYERS}),
         ("cli.py", "import sqlite3", {SQL}),
+        ("web/health.py", "import psycopg", {SQL}),
+        ("store/postgis/rows.py", "from werkzeug.exceptions import NotFound", {STORE}),
         ("web/admin/quality.py", "import sqlite_utils", {SQL}),
         ("web/embed.py", "from stations.web import public", {FACES}),
         ("cli.py", "from stations.web.api import partners", {FACES, LAYERS}),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from rawdb import RawDB
 
 from stations.cli import COMMANDS
 
-from conftest import snapshot, write_csv
+from conftest import STORE_KINDS, write_csv
 from helpers import station_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,14 +201,15 @@ def test_export_then_import_gives_the_same_stations(app, cli, tmp_path, ext, lan
 # -- a kill in the middle of the write --------------------------------------------------------
 
 
-def test_sigkill_mid_import_leaves_the_database_as_it_was(tmp_path, sample_csv):
-    db = tmp_path / "kill.db"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_sigkill_mid_import_leaves_the_database_as_it_was(database_url, tmp_path, sample_csv):
+    raw = RawDB(database_url)
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run(
         [*flask, "import", str(sample_csv)], cwd=ROOT, env=env, check=True, capture_output=True
     )
-    before = snapshot(db)
+    before = raw.snapshot()
     big = write_csv(tmp_path / "big.csv", station_rows(20_000))
     proc = subprocess.Popen(
         [*flask, "import", str(big)],
@@ -227,7 +229,6 @@ def test_sigkill_mid_import_leaves_the_database_as_it_was(tmp_path, sample_csv):
     proc.wait()
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
-    assert snapshot(db) == before
-    conn = sqlite3.connect(db)
-    assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
-    conn.close()
+    assert raw.snapshot() == before
+    if not raw.postgres:
+        assert raw.rows("pragma integrity_check") == [("ok",)]

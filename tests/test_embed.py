@@ -2,6 +2,13 @@
 
 import pytest
 
+from conftest import STORE_KINDS
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request) -> str:
+    return request.param
+
 
 @pytest.fixture
 def embed(api):

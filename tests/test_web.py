@@ -1,12 +1,18 @@
 """Public pages through Flask's test client: list, station page, QR, check-ins, language."""
 
 import re
-import sqlite3
 
 import pytest
 import segno
+from rawdb import RawDB
 
-from conftest import write_csv
+from conftest import STORE_KINDS, write_csv
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request) -> str:
+    """Every page works the same on the SQLite and the PostGIS store."""
+    return request.param
 
 
 @pytest.fixture
@@ -137,14 +143,10 @@ def test_checkin_needs_the_csrf_token(web):
     assert web.post("/stations/1/checkins", data={"kind": "ok"}).status_code == 400
 
 
-def test_all_fine_stamps_verified_at(web, db_path, clock):
+def test_all_fine_stamps_verified_at(web, database_url, clock):
     assert checkin(web, "ok").status_code == 303
-    conn = sqlite3.connect(db_path)
-    assert conn.execute("select verified_at, version from stations where id = 1").fetchone() == (
-        "2026-11-20T10:00:00+08:00",
-        1,
-    )
-    conn.close()
+    found = RawDB(database_url).rows("select verified_at, version from stations where id = 1")
+    assert found == [("2026-11-20T10:00:00+08:00", 1)]
     assert "今天已核实" in text(web.get("/stations/1"))
 
 
@@ -179,21 +181,19 @@ def test_unknown_kind_is_refused(web):
     assert web.get("/api/v1/stations/1").json["properties"]["warnings"] == []
 
 
-def test_no_raw_ip_is_stored(web, db_path):
+def test_no_raw_ip_is_stored(web, database_url):
     checkin(web, "locked")
-    conn = sqlite3.connect(db_path)
-    rows = conn.execute("select * from checkins").fetchall()
-    conn.close()
+    rows = RawDB(database_url).rows("select * from checkins")
     assert rows and not any("127.0.0.1" in str(v) for row in rows for v in row)
 
 
-def test_custom_tiles_and_attribution_reach_every_map(seeded, db_path):
+def test_custom_tiles_and_attribution_reach_every_map(seeded, database_url):
     from app import create_app
 
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "t",
             "TILES_URL": "https://tiles.example.test/{z}/{x}/{y}.png",
             "TILES_ATTRIBUTION": "© Example Tiles",

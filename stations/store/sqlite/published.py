@@ -32,14 +32,16 @@ def summary_where(conn: sqlite3.Connection, condition: str) -> RegistrySummary:
     (our own constants, never input)."""
     by_status = dict(
         conn.execute(
-            f"select status, count(*) from stations where {condition} group by status"
+            f"select status, count(*) from stations where {condition}"
+            " group by status order by status"
         ).fetchall()
     )
     by_city = [
         CityCount(province=p, city=c, stations=n, open=o)
         for p, c, n, o in conn.execute(
             f"""select province, city, count(*), sum(status = 'open') from stations
-                where {condition} group by province, city order by count(*) desc"""
+                where {condition} group by province, city
+                order by count(*) desc, province, city"""
         ).fetchall()
     ]
     newest = conn.execute(f"select max(updated_at) from stations where {condition}").fetchone()[0]
@@ -70,6 +72,7 @@ class PublishedQueries(Connected):
             chunk = wanted[start : start + 500]
             sql = (
                 f"select * from stations where id in ({','.join('?' * len(chunk))}) and {PUBLISHED}"
+                " order by id"
             )
             out.update((stored_id(s), s) for s in self._query(sql, chunk))
         return out

@@ -316,6 +316,7 @@ class StaffQueries(Connected):
             sql = f"""
                 {_AUDITS}
                 where a.id in (select max(id) from audits where station_id in ({",".join("?" * len(chunk))}) group by station_id)
+                order by a.id
             """
             for row in self._rows(sql, chunk):
                 out[row["station_id"]] = _audit(row)
@@ -342,7 +343,8 @@ class StaffQueries(Connected):
             where s.adcode like ?
             order by s.city, s.district, s.code, a.visited_on desc, a.id desc, i.rowid
         """
-        return list(self._rows(sql, [region + "%"]))
+        # passed as the bool it is (the column holds 0/1), as every store gives it
+        return [{**r, "passed": bool(r["passed"])} for r in self._rows(sql, [region + "%"])]
 
     def expired_items(self, station_ids: Iterable[int], today: str) -> dict[int, list[AuditItem]]:
         """Items of each station's latest audit whose use-by date has passed: one query for
@@ -363,7 +365,7 @@ class StaffQueries(Connected):
 
     def photo_owner(self, photo: str) -> int | None:
         """The station whose audit evidence this photo is."""
-        sql = "select a.station_id from audit_items i join audits a on a.id = i.audit_id where i.photo = ?"
+        sql = "select a.station_id from audit_items i join audits a on a.id = i.audit_id where i.photo = ? order by i.rowid limit 1"
         row = self.db.conn.execute(sql, [photo]).fetchone()
         return row[0] if row else None
 
@@ -373,7 +375,7 @@ class StaffQueries(Connected):
         sql = f"""
             {_REPORTS}
             where s.adcode like ? and c.kind != 'ok' and c.status in ({",".join("?" * len(statuses))})
-            order by c.created_at
+            order by c.created_at, c.id
         """
         return [Report(**r) for r in self._rows(sql, [region + "%", *statuses])]
 
@@ -392,5 +394,5 @@ class StaffQueries(Connected):
 
     def resolve_times(self, station_id: int) -> list[tuple[str, str]]:
         """(reported, resolved) moments of a station's resolved problem reports."""
-        sql = "select created_at, status_at from checkins where station_id = ? and kind != 'ok' and status = 'resolved'"
+        sql = "select created_at, status_at from checkins where station_id = ? and kind != 'ok' and status = 'resolved' order by id"
         return [(a, b) for a, b in self.db.conn.execute(sql, [station_id])]

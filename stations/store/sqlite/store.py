@@ -30,6 +30,18 @@ from stations.store.sqlite.staff import StaffQueries
 
 BUSY_TIMEOUT_MS = 5000
 
+# A box is a lat/lon rectangle, edges included: the R*Tree proposes (its 32-bit floats round
+# outward, so it also finds points just outside), the stored doubles decide.
+_EXACT_BOX = (
+    "r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?"
+    " and s.lon between ? and ? and s.lat between ? and ?"
+)
+
+
+def _box_params(box: BBox) -> list[float]:
+    corners = [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
+    return corners + corners
+
 
 @contextmanager
 def _translated_errors():
@@ -152,7 +164,9 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         out: dict[str, Station] = {}
         for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
             chunk = wanted[start : start + 500]
-            sql = f"select * from stations where code in ({','.join('?' * len(chunk))})"
+            sql = (
+                f"select * from stations where code in ({','.join('?' * len(chunk))}) order by code"
+            )
             out.update((s.code, s) for s in self._query(sql, chunk))
         return out
 
@@ -165,11 +179,11 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         return self._query(sql, [limit, offset])
 
     def in_box(self, box: BBox) -> list[Station]:
-        sql = """
+        sql = f"""
             select s.* from stations_rtree r join stations s on s.id = r.id
-            where r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?
+            where {_EXACT_BOX} order by s.id
         """
-        return self._query(sql, [box.min_lon, box.max_lon, box.min_lat, box.max_lat])
+        return self._query(sql, _box_params(box))
 
     def demo_count(self) -> int:
         """How many fictitious demo stations (codes DEMO-…) are loaded: the pages say so."""
@@ -187,17 +201,13 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         out: dict[int, Station] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            sql = f"select * from stations where id in ({','.join('?' * len(chunk))})"
+            sql = f"select * from stations where id in ({','.join('?' * len(chunk))}) order by id"
             out.update((stored_id(s), s) for s in self._query(sql, chunk))
         return out
 
     def count_in_box(self, box: BBox) -> int:
-        sql = """
-            select count(*) from stations_rtree
-            where max_lon >= ? and min_lon <= ? and max_lat >= ? and min_lat <= ?
-        """
-        params = [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
-        return self.db.conn.execute(sql, params).fetchone()[0]
+        sql = f"select count(*) from stations_rtree r join stations s on s.id = r.id where {_EXACT_BOX}"
+        return self.db.conn.execute(sql, _box_params(box)).fetchone()[0]
 
     def centre(self) -> tuple[float, float] | None:
         """Mean position of the city with the most published stations: where a public map
@@ -206,7 +216,7 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
             select avg(lat), avg(lon) from stations
             where {PUBLISHED} and (province, city) = (
                 select province, city from stations where {PUBLISHED} group by province, city
-                order by count(*) desc limit 1)
+                order by count(*) desc, province, city limit 1)
         """
         row = self.db.conn.execute(sql).fetchone()
         return (row[0], row[1]) if row and row[0] is not None else None
@@ -269,7 +279,8 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
                 from checkins
                 where status in ('new', 'acknowledged') and kind != 'ok' and created_at >= ?
                   and station_id in ({",".join("?" * len(chunk))})
-                group by station_id, kind, facility order by last_at desc
+                group by station_id, kind, facility
+                order by last_at desc, station_id, kind, facility
             """
             for row in self._rows(sql, [since, *chunk]):
                 out.setdefault(row.pop("station_id"), []).append(ReportCount(**row))
@@ -292,8 +303,8 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         source = "stations s"
         if box is not None:
             source = "stations_rtree r join stations s on s.id = r.id"
-            where.append("r.max_lon >= ? and r.min_lon <= ? and r.max_lat >= ? and r.min_lat <= ?")
-            params += [box.min_lon, box.max_lon, box.min_lat, box.max_lat]
+            where.append(_EXACT_BOX)
+            params += _box_params(box)
         if region:
             where.append("s.adcode like ?")
             params.append(region + "%")
@@ -317,7 +328,8 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         by_status = dict(self.db.conn.execute(sql, [like]).fetchall())
         facilities: dict[str, int] = {}
         for (raw,) in self.db.conn.execute(
-            "select facilities from stations where adcode like ? and status = 'open'", [like]
+            "select facilities from stations where adcode like ? and status = 'open' order by id",
+            [like],
         ):
             for key in facilities_from(raw):
                 facilities[key] = facilities.get(key, 0) + 1
