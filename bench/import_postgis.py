@@ -1,11 +1,13 @@
 """Import speed of both stores against a bare COPY of the same rows, measured in the same run.
 
-One CSV of N stations (bench/import_speed.py's rows: three cities, half given in GCJ-02) is
-imported the way staff do it, `flask --app app import FILE`, into an empty migrated database:
+N stations (bench/import_speed.py's rows: three cities, half given in GCJ-02) are imported the
+way staff do it, `flask --app app import FILE`, into an empty migrated database; the app takes
+at most 200,000 rows a file (readers.MAX_ROWS), so a larger N is split into files of that size
+imported one after the other (each later one checked against the stations already stored):
 PostgreSQL + PostGIS (a throwaway server, bench/pg.py, durable writes) and SQLite. Baselines,
 on the same server and disk, in the same run:
 
-- bare COPY: the file's bytes through `COPY stations_bare FROM STDIN (FORMAT csv)` into an
+- bare COPY: the files' bytes through `COPY stations_bare FROM STDIN (FORMAT csv)` into an
   unindexed table of the file's columns, typed, no checks: what PostgreSQL needs to take the
   rows in at all (the goal: the import within 2x of it);
 - sqlite-utils insert_all of the same rows as dicts (bench/import_speed.py's SQLite baseline).
@@ -37,19 +39,24 @@ import sqlite_utils  # noqa: E402
 from import_speed import rows  # noqa: E402
 
 from stations.core import importer  # noqa: E402
+from stations.core.readers import MAX_ROWS  # noqa: E402
 from stations.store import open_store  # noqa: E402
 from stations.store.postgis.rows import INSERT_COLUMNS  # noqa: E402
 
 CHANGE_COLUMNS = "id, station_id, user_id, actor, at, action, before, after"
 
 
-def write_csv(path: Path, n: int) -> list[dict]:
+def write_csvs(folder: Path, n: int) -> tuple[list[Path], list[dict]]:
+    """n rows in CSV files of at most readers.MAX_ROWS rows each, as the app accepts them."""
     data = list(rows(n))
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(data[0]))
-        out.writeheader()
-        out.writerows(data)
-    return data
+    paths = []
+    for start in range(0, n, MAX_ROWS):
+        paths.append(folder / f"stations-{len(paths) + 1}.csv")
+        with open(paths[-1], "w", encoding="utf-8", newline="") as f:
+            out = csv.DictWriter(f, fieldnames=list(data[0]))
+            out.writeheader()
+            out.writerows(data[start : start + MAX_ROWS])
+    return paths, data
 
 
 def migrated(url: str) -> str:
@@ -59,27 +66,31 @@ def migrated(url: str) -> str:
     return url
 
 
-def cli_import(url: str, path: Path) -> tuple[float, int]:
-    """Seconds for `flask --app app import path` (interpreter start-up included, ~1 s) and how
-    many warnings it printed. The database is migrated beforehand: the schema is not timed."""
+def cli_import(url: str, paths: list[Path]) -> tuple[float, int]:
+    """Seconds for `flask --app app import FILE`, file after file (interpreter start-up
+    included, ~1 s each), and how many warnings they printed. The database is migrated
+    beforehand: the schema is not timed."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     env.pop("DATABASE_READ_URL", None)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    took = time.perf_counter() - start
-    if done.returncode:
-        sys.exit(f"import into {url.split(':')[0]} failed:\n{done.stdout}{done.stderr[-3000:]}")
-    return took, done.stderr.count("warning: ")
+    took, warned = 0.0, 0
+    for path in paths:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "import", str(path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        took += time.perf_counter() - start
+        if done.returncode:
+            sys.exit(f"import into {url.split(':')[0]} failed:\n{done.stdout}{done.stderr[-3000:]}")
+        warned += done.stderr.count("warning: ")
+    return took, warned
 
 
-def bare_copy(url: str, path: Path) -> float:
-    """The file's bytes through COPY into an unindexed, unconstrained table of its columns."""
+def bare_copy(url: str, paths: list[Path]) -> float:
+    """The files' bytes through COPY into an unindexed, unconstrained table of their columns."""
     with psycopg.connect(url) as conn:
         conn.execute(
             "create table stations_bare (code text, name text, lat double precision,"
@@ -87,10 +98,11 @@ def bare_copy(url: str, path: Path) -> float:
         )
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor().copy("copy stations_bare from stdin (format csv, header)") as copy:
-            with open(path, "rb") as f:
-                while block := f.read(1 << 20):
-                    copy.write(block)
+        for path in paths:
+            with conn.cursor().copy("copy stations_bare from stdin (format csv, header)") as copy:
+                with open(path, "rb") as f:
+                    while block := f.read(1 << 20):
+                        copy.write(block)
         conn.commit()  # durable, like the import's
         return time.perf_counter() - start
 
@@ -138,34 +150,36 @@ def main() -> None:
     n = parser.parse_args().rows
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="yizhan-import-") as tmp:
-        path = Path(tmp) / "stations.csv"
-        data = write_csv(path, n)
-        print(f"{n:,} rows, CSV {path.stat().st_size / 1e6:,.0f} MB; load average {load:.1f}")
+        paths, data = write_csvs(Path(tmp), n)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"{n:,} rows in {len(paths)} CSV file(s), {size:,.0f} MB; load average {load:.1f}")
         server = pg.start()
         try:
-            bare = bare_copy(pg.create_database(server, "bare"), path)
+            bare = bare_copy(pg.create_database(server, "bare"), paths)
             print(f"bare COPY: {bare:.2f} s")
             url = migrated(pg.create_database(server, "cli"))
-            pg_cli, warned = cli_import(url, path)
+            pg_cli, warned = cli_import(url, paths)
             print(f"PostGIS CLI import: {pg_cli:.2f} s ({warned:,} near-duplicate warnings)")
             # The same import in-process, split into its two parts.
             url = migrated(pg.create_database(server, "parts"))
             store = open_store(url)
-            start = time.perf_counter()
-            plan = importer.plan_import(store, path)
-            planned = time.perf_counter() - start
-            assert plan.ok and len(plan.new) == n, plan.errors[:3]
-            start = time.perf_counter()
-            importer.apply_plan(store, plan)
-            saved = time.perf_counter() - start
+            planned = saved = 0.0
+            for path in paths:
+                start = time.perf_counter()
+                plan = importer.plan_import(store, path)
+                planned += time.perf_counter() - start
+                assert plan.ok and not plan.changed, plan.errors[:3]
+                start = time.perf_counter()
+                importer.apply_plan(store, plan)
+                saved += time.perf_counter() - start
+                del plan
             store.close()
-            del plan
             print(f"PostGIS in-process: plan_import {planned:.2f} s, save_many {saved:.2f} s")
             written = bare_copy_written(url)
             print(f"bare COPY of the rows save_many wrote: {written:.2f} s")
         finally:
             server.stop()
-        lite_cli, _ = cli_import(migrated(f"sqlite:///{tmp}/cli.db"), path)
+        lite_cli, _ = cli_import(migrated(f"sqlite:///{tmp}/cli.db"), paths)
         print(f"SQLite CLI import: {lite_cli:.2f} s")
         lite_base = sqlite_baseline(Path(tmp) / "baseline.db", data)
 
@@ -174,7 +188,10 @@ def main() -> None:
         print(f"{name:<52} {seconds:8.2f} s {n / seconds:10,.0f} rows/s  {ratio}")
 
     print()
-    print(f"Import of {n:,} CSV rows (half GCJ-02), all or nothing, with history; {pg.describe()}")
+    print(
+        f"Import of {n:,} CSV rows (half GCJ-02) in {len(paths)} file(s) of at most {MAX_ROWS:,},"
+        f" each all or nothing, with history; {pg.describe()}"
+    )
     print(f"{'':<52} {'time':>10} {'rate':>17}  time / baseline")
     line("PostGIS: flask import (the goal: <= 2x bare COPY)", pg_cli, bare, "bare COPY")
     line("  in-process plan_import (read, check, compare)", planned, bare, "bare COPY")
