@@ -12,11 +12,11 @@ POSTGIS  ?= /usr/share/postgresql/15/extension/postgis.control
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve screenshots clean
+.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve bench-postgis screenshots clean
 
 ## List the targets
 help:
-	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){sub(/:.*/,"",$$1); printf "  make %-12s %s\n",$$1,doc}; doc=""}' $(MAKEFILE_LIST)
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){sub(/:.*/,"",$$1); printf "  make %-13s %s\n",$$1,doc}; doc=""}' $(MAKEFILE_LIST)
 
 # (Re)install when pyproject.toml changes; the stamp file records success.
 $(VENV)/.installed: pyproject.toml
@@ -91,6 +91,11 @@ bench: $(VENV)/.installed $(CHROMIUM) $(WRK)
 ## Serving benchmark: 1M stations under gunicorn, wrk on loopback (STATIONS=200000 to choose)
 bench-serve: $(VENV)/.installed $(WRK)
 	WRK=$(WRK) $(BIN)/python bench/serve.py $(if $(STATIONS),--stations $(STATIONS))
+
+## Both stores at 1M: import vs bare COPY (ROWS=), then serving side by side (STATIONS=)
+bench-postgis: $(VENV)/.installed $(WRK) $(POSTGIS)
+	PG_BIN=$(PG_BIN) $(BIN)/python bench/import_postgis.py --rows $(or $(ROWS),1000000)
+	WRK=$(WRK) PG_BIN=$(PG_BIN) $(BIN)/python bench/serve.py --store both $(if $(STATIONS),--stations $(STATIONS))
 
 ## Regenerate docs/screenshots/ from the browser tests
 screenshots: $(VENV)/.installed $(CHROMIUM)

@@ -5,6 +5,7 @@ work, so the ratio shows what checking every row costs. Run: python bench/import
 """
 
 import csv
+import math
 import resource
 import sys
 import tempfile
@@ -23,13 +24,14 @@ from stations.store import open_store  # noqa: E402
 def rows(n: int):
     """n stations spread over central Hefei, Zhengzhou and Qingdao, half given in GCJ-02."""
     centres = [(31.80, 117.20), (34.72, 113.60), (36.07, 120.35)]
+    side = max(300, math.isqrt(n // 3) + 1)  # a grid of side x side spots ~20 m apart per city
     for i in range(n):
         lat0, lon0 = centres[i % 3]
         yield {
             "code": f"B{i:07d}",
             "name": f"基准驿站{i}",
-            "lat": f"{lat0 + (i // 3 % 300) * 0.0002:.6f}",
-            "lon": f"{lon0 + (i // 900 % 300) * 0.0002:.6f}",
+            "lat": f"{lat0 + (i // 3 % side) * 0.0002:.6f}",
+            "lon": f"{lon0 + (i // (3 * side) % side) * 0.0002:.6f}",
             "crs": "gcj02" if i % 2 else "wgs84",
             "opening_hours": ["24/7", "Mo-Fr 08:00-18:00; PH off", "Mo-Su 07:00-21:00"][i % 3],
             "facilities": "drinking_water;toilet;microwave",

@@ -19,10 +19,16 @@ requests a stall holds up; it is printed too). Rate limits stay on but are raise
 RATELIMIT_* so they never refuse; check-ins go through the station page's form with its CSRF
 token, edits through the staff API with a token made by the CLI.
 
+--store postgis serves the same stations from PostgreSQL + PostGIS instead: a throwaway server
+(bench/pg.py: durable writes, 1 GB shared buffers, settings printed with the figures), the
+stations loaded through the store's save_many once, cached as a pg_dump archive beside the
+SQLite file and restored for each run. --store both runs SQLite, then PostGIS, and prints the
+two side by side with PostGIS / SQLite ratios.
+
 Needs wrk (Debian: apt-get install wrk; `make bench-serve` installs it). The machine should be
-otherwise idle: the run prints the load average it met. Cached databases take 1.2 GB at 1M;
-delete bench/.cache/ freely.
-Run: python bench/serve.py [--stations N] [--quick] [--no-cache]
+otherwise idle: the run prints the load average it met. Cached databases take 1.2 GB at 1M
+(SQLite) and a few hundred MB (pg_dump); delete bench/.cache/ freely.
+Run: python bench/serve.py [--stations N] [--store sqlite|postgis|both] [--quick] [--no-cache]
 """
 
 import argparse
@@ -51,6 +57,8 @@ from urllib.parse import urlencode
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import pg  # noqa: E402  (bench/pg.py: the throwaway PostgreSQL server)
+
 # The one direct use of the package: filling the database. The rest goes through HTTP and CLI.
 from stations.store import open_store  # noqa: E402
 
@@ -92,23 +100,23 @@ def fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def build(n: int, path: Path) -> None:
+def build(n: int, url: str) -> None:
     """n synthetic stations through the store's own bulk write (history rows included)."""
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(url)
     store.migrate()
     done, start = 0, time.monotonic()
     for batch in synthetic.stations(n, seed=SEED):
         store.save_many(batch, [], "2026-11-01T00:00:00+08:00")
         done += len(batch)
         print(f"  {done:,} stations written ({time.monotonic() - start:.0f} s)")
-    store.close()  # the last connection folds the WAL back into the file
+    store.close()  # SQLite: the last connection folds the WAL back into the file
 
 
 def database(n: int, workdir: Path, use_cache: bool) -> Path:
     """A fresh copy of an n-station database in workdir: runs write to it, the cache stays clean."""
     path = workdir / "bench.db"
     if not use_cache:
-        build(n, path)
+        build(n, f"sqlite:///{path}")
         return path
     cached = CACHE / f"stations-{n}-seed{SEED}-{fingerprint()}.db"
     if not cached.exists():
@@ -116,10 +124,35 @@ def database(n: int, workdir: Path, use_cache: bool) -> Path:
         CACHE.mkdir(exist_ok=True)
         partial = cached.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        build(n, partial)
+        build(n, f"sqlite:///{partial}")
         os.replace(partial, cached)
     shutil.copyfile(cached, path)
     return path
+
+
+def pg_database(n: int, server, use_cache: bool) -> str:
+    """An n-station database on the throwaway server, the same stations as database() holds,
+    loaded through the store (save_many) once and cached as a pg_dump archive keyed like the
+    SQLite file, then restored for each run; vacuumed and analysed. Its URL."""
+    empty = pg.create_database(server, "fingerprint")
+    store = open_store(empty)
+    store.migrate()
+    store.close()
+    digest = hashlib.sha256(pg.schema(empty).encode())
+    digest.update(Path(synthetic.__file__).read_bytes())
+    url = pg.create_database(server, "bench")
+    cached = CACHE / f"stations-{n}-seed{SEED}-{digest.hexdigest()[:12]}.pgdump"
+    if use_cache and cached.exists():
+        pg.restore(url, cached)
+    else:
+        build(n, url)
+    pg.vacuum_analyze(url)
+    if use_cache and not cached.exists():
+        CACHE.mkdir(exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        pg.dump(url, partial)
+        os.replace(partial, cached)
+    return url
 
 
 # -- the server --------------------------------------------------------------------------------
@@ -498,7 +531,10 @@ def measure(port, server, stations, profile, wrk_bin, workdir, token) -> dict:
     if load > 1:
         print(f"! load average {load:.1f} before the load: other work will share the CPUs")
     until_up(port, server)
-    workers = worker_pids(server.pid)
+    # The first worker may answer before the master has forked the second: wait for all.
+    deadline = time.monotonic() + 60
+    while len(workers := worker_pids(server.pid)) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.05)
     points = synthetic.query_points(QUERY_POINTS, seed=SEED)
     warm_path = NEAREST.format(*points[0])
     took = each_worker_answers(port, workers, warm_path)
@@ -574,31 +610,44 @@ def measure(port, server, stations, profile, wrk_bin, workdir, token) -> dict:
     }
 
 
-def report(stations: int, profile: dict, got: dict) -> None:
+def figures(got: dict) -> dict:
+    """The headline numbers of one store's run."""
     hello, idle, loaded = (median(got[k], "rps") for k in ("hello", "idle", "loaded"))
     # The probe's p99, not wrk's: wrk leaves out exactly the requests a stall holds up.
     p99_idle, p99_loaded = (p99(got[k]) * 1000 for k in ("idle_took", "loaded_took"))
-    at_least = ">= " if PROBE_TIMEOUT in got["loaded_took"] else ""
     others = [
         s for t in got["trials"] for pid, s in t["seen"].items() if pid != t["via"] or s is None
     ]
-    visible = None if None in others or not others else max(others)
-    rss = max(m[0] for m in got["memory"].values())
-    peak = max(m[1] for m in got["memory"].values())
-    share = idle / hello
-    slowdown = p99_loaded / p99_idle if p99_idle else float("inf")
+    return {
+        "hello": hello,
+        "idle": idle,
+        "loaded": loaded,
+        "share": idle / hello,
+        "p99_idle": p99_idle,
+        "p99_loaded": p99_loaded,
+        "at_least": ">= " if PROBE_TIMEOUT in got["loaded_took"] else "",
+        "slowdown": p99_loaded / p99_idle if p99_idle else float("inf"),
+        "visible": None if None in others or not others else max(others),
+        "rss": max(m[0] for m in got["memory"].values()),
+        "peak": max(m[1] for m in got["memory"].values()),
+    }
+
+
+def report(stations: int, profile: dict, got: dict) -> None:
+    f = figures(got)
+    at_least, visible = f["at_least"], f["visible"]
     rows = [
         (
             "nearest req/s / hello-world req/s",
-            f"{share:.2f}  ({idle:,.0f} / {hello:,.0f})",
+            f"{f['share']:.2f}  ({f['idle']:,.0f} / {f['hello']:,.0f})",
             f">= {GOALS['share']}",
-            share >= GOALS["share"],
+            f["share"] >= GOALS["share"],
         ),
         (
             "nearest p99 with writes / idle",
-            f"{at_least}{slowdown:.1f}x  ({at_least}{p99_loaded:,.0f} / {p99_idle:,.0f} ms)",
+            f"{at_least}{f['slowdown']:.1f}x  ({at_least}{f['p99_loaded']:,.0f} / {f['p99_idle']:,.0f} ms)",
             f"<= {GOALS['p99']:.0f}x",
-            slowdown <= GOALS["p99"] and not at_least,
+            f["slowdown"] <= GOALS["p99"] and not at_least,
         ),
         (
             "edit answered by the other worker",
@@ -610,24 +659,26 @@ def report(stations: int, profile: dict, got: dict) -> None:
         ),
         (
             "worker RSS after the load (max)",
-            f"{rss:,.0f} MB  (peak {peak:,.0f} MB)",
+            f"{f['rss']:,.0f} MB  (peak {f['peak']:,.0f} MB)",
             f"<= {GOALS['rss_mb']} MB at 1M",
-            rss <= GOALS["rss_mb"],
+            f["rss"] <= GOALS["rss_mb"],
         ),
     ]
     seconds = profile["seconds"]
     print()
     print(
-        f"Serving {stations:,} stations: gunicorn {WORKERS} workers x {THREADS} threads (gthread),"
-        f" wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds}s on loopback,"
-        f" {len(got['idle'])} interleaved rounds, medians"
+        f"Serving {stations:,} stations from {got['store']}: gunicorn {WORKERS} workers x"
+        f" {THREADS} threads (gthread), wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds}s on"
+        f" loopback, {len(got['idle'])} interleaved rounds, medians"
     )
+    if got.get("server"):
+        print(got["server"])
     print(f"{'figure':<36} {'value':<32} {'goal':<16} met")
     for name, value, goal, met in rows:
         print(f"{name:<36} {value:<32} {goal:<16} {'yes' if met else 'NO'}")
     print()
     print(
-        f"hello-world          {hello:9,.0f} req/s  p99 {median(got['hello'], 'p99_us') / 1000:7,.1f} ms"
+        f"hello-world          {f['hello']:9,.0f} req/s  p99 {median(got['hello'], 'p99_us') / 1000:7,.1f} ms"
     )
     for name, runs in (("nearest, idle", got["idle"]), ("nearest with writes", got["loaded"])):
         print(
@@ -662,10 +713,89 @@ def report(stations: int, profile: dict, got: dict) -> None:
     )
 
 
+def side_by_side(stations: int, runs: dict) -> None:
+    """The two stores' headline figures, each from its own server in this invocation, and
+    PostGIS / SQLite: the store's cost is read off against the same hello-world baseline."""
+    a, b = figures(runs["sqlite"]), figures(runs["postgis"])
+
+    def ms(f, key):
+        return f"{f['at_least'] if key == 'p99_loaded' else ''}{f[key]:,.0f} ms"
+
+    def secs(f):
+        return f"{f['visible']:.2f} s" if f["visible"] is not None else "never"
+
+    lines = [
+        ("hello-world req/s", f"{a['hello']:,.0f}", f"{b['hello']:,.0f}", b["hello"] / a["hello"]),
+        ("nearest req/s, idle", f"{a['idle']:,.0f}", f"{b['idle']:,.0f}", b["idle"] / a["idle"]),
+        ("nearest / hello-world", f"{a['share']:.2f}", f"{b['share']:.2f}", b["share"] / a["share"]),
+        ("nearest req/s with writes", f"{a['loaded']:,.1f}", f"{b['loaded']:,.1f}", b["loaded"] / a["loaded"]),
+        ("nearest p99 idle (probe)", ms(a, "p99_idle"), ms(b, "p99_idle"), b["p99_idle"] / a["p99_idle"]),
+        ("nearest p99 with writes (probe)", ms(a, "p99_loaded"), ms(b, "p99_loaded"), b["p99_loaded"] / a["p99_loaded"]),
+        ("p99 with writes / idle", f"{a['slowdown']:.1f}x", f"{b['slowdown']:.1f}x", b["slowdown"] / a["slowdown"]),
+        ("edit seen by the other worker", secs(a), secs(b), None),
+        ("worker RSS after the load", f"{a['rss']:,.0f} MB", f"{b['rss']:,.0f} MB", b["rss"] / a["rss"]),
+    ]  # fmt: skip
+    print()
+    print(f"Side by side, {stations:,} stations (ratio: PostGIS / SQLite)")
+    print(f"{'figure':<34} {'SQLite':>12} {'PostGIS':>12} {'ratio':>7}")
+    for name, x, y, ratio in lines:
+        print(f"{name:<34} {x:>12} {y:>12} {f'{ratio:.2f}' if ratio else '':>7}")
+    print(runs["postgis"]["server"])
+
+
+def run_store(kind: str, stations: int, profile: dict, wrk_bin: str, use_cache: bool) -> dict:
+    """Build or restore the database, serve it, measure; the measurements, with the store's name."""
+    with tempfile.TemporaryDirectory(prefix="yizhan-serve-") as tmp:
+        workdir, postgres, start = Path(tmp), None, time.monotonic()
+        try:
+            if kind == "postgis":
+                postgres = pg.start()
+                url = pg_database(stations, postgres, use_cache)
+            else:
+                url = f"sqlite:///{database(stations, workdir, use_cache)}"  # absolute: sqlite:////tmp/…
+            print(
+                f"{kind}: database of {stations:,} stations ready in {time.monotonic() - start:.0f} s"
+            )
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "SECRET_KEY": secrets.token_hex(32),
+                **dict.fromkeys(
+                    ("RATELIMIT_CLIENT", "RATELIMIT_ADDRESS", "RATELIMIT_KEY"), NO_LIMIT
+                ),
+            }
+            env.pop("DATABASE_READ_URL", None)  # every read from the one database measured
+            token = staff_token(env)
+            port = free_port()
+            log_path = workdir / "gunicorn.log"
+            with open(log_path, "w") as log:
+                server = serve(env, port, log)
+                try:
+                    got = measure(port, server, stations, profile, wrk_bin, workdir, token)
+                except Exception:
+                    print(
+                        "gunicorn's log, last lines:\n"
+                        + "".join(log_path.read_text().splitlines(True)[-30:])
+                    )
+                    raise
+                finally:
+                    stop(server)
+            boots = log_path.read_text().count("Booting worker")
+            if boots > WORKERS:
+                print(f"! gunicorn booted {boots} workers for {WORKERS}: some were restarted")
+        finally:
+            if postgres:
+                postgres.stop()
+    got["store"] = {"sqlite": "SQLite", "postgis": "PostGIS"}[kind]
+    got["server"] = pg.describe() if kind == "postgis" else ""
+    return got
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up when piped to a file
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, help="how many (default 1,000,000; quick 20,000)")
+    parser.add_argument("--store", choices=("sqlite", "postgis", "both"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
     parser.add_argument("--no-cache", action="store_true", help="build the database afresh")
     args = parser.parse_args()
@@ -674,37 +804,16 @@ def main() -> None:
     wrk_bin = shutil.which(os.environ.get("WRK", "wrk"))
     if not wrk_bin:
         sys.exit("wrk is missing: apt-get install wrk (or run make bench-serve)")
-    with tempfile.TemporaryDirectory(prefix="yizhan-serve-") as tmp:
-        workdir = Path(tmp)
-        start = time.monotonic()
-        db = database(stations, workdir, not args.no_cache)
-        print(f"database of {stations:,} stations ready in {time.monotonic() - start:.0f} s")
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{db}",  # db is absolute: sqlite:////tmp/...
-            "SECRET_KEY": secrets.token_hex(32),
-            **dict.fromkeys(("RATELIMIT_CLIENT", "RATELIMIT_ADDRESS", "RATELIMIT_KEY"), NO_LIMIT),
-        }
-        token = staff_token(env)
-        port = free_port()
-        log_path = workdir / "gunicorn.log"
-        with open(log_path, "w") as log:
-            server = serve(env, port, log)
-            try:
-                got = measure(port, server, stations, profile, wrk_bin, workdir, token)
-            except Exception:
-                print(
-                    "gunicorn's log, last lines:\n"
-                    + "".join(log_path.read_text().splitlines(True)[-30:])
-                )
-                raise
-            finally:
-                stop(server)
-        boots = log_path.read_text().count("Booting worker")
-        if boots > WORKERS:
-            print(f"! gunicorn booted {boots} workers for {WORKERS}: some were restarted")
-        report(stations, profile, got)
-        print(f"total {time.monotonic() - start:.0f} s")
+    start = time.monotonic()
+    kinds = ("sqlite", "postgis") if args.store == "both" else (args.store,)
+    runs = {}
+    for kind in kinds:  # one after the other: the two never share the CPUs
+        runs[kind] = run_store(kind, stations, profile, wrk_bin, not args.no_cache)
+        report(stations, profile, runs[kind])
+        print()
+    if len(runs) == 2:
+        side_by_side(stations, runs)
+    print(f"total {time.monotonic() - start:.0f} s")
 
 
 if __name__ == "__main__":
