@@ -10,7 +10,7 @@ import pytest
 from stations.core import importer
 from stations.store import StoreFull
 
-from conftest import HEADER, SAMPLE, snapshot, write_csv
+from conftest import HEADER, SAMPLE, STORE_KINDS, snapshot, write_csv
 from helpers import rewrite_zip, station_rows, write_xlsx
 
 
@@ -437,3 +437,34 @@ def test_modules_open_no_database_when_imported(tmp_path):
         cwd=tmp_path.parent if False else None,
     )
     assert out.stdout.strip() == "clean", out.stderr
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+@pytest.mark.parametrize("corner", [(31.99999, 117.99999), (32.00001, 118.00001)])
+def test_a_stored_near_duplicate_is_found_across_the_checks_tile_edges(store, corner):
+    """The file-vs-database check asks the store once per ~1 km tile: a stored station a few
+    metres away on the other side of a tile's edge (here the corner at 32°N 118°E) still counts."""
+    from datetime import datetime
+
+    from stations.core.hours import TZ
+    from stations.core.importer import near_duplicates
+    from stations.core.model import validate
+
+    def station(code, name, lat, lon):
+        record = {"code": code, "name": name, "lat": lat, "lon": lon}
+        return validate(record, now=datetime(2026, 11, 20, 8, tzinfo=TZ))
+
+    store.save_many(
+        [
+            station("S-1", "南京路工会驿站", *corner),
+            station("S-2", "南京路工会驿站", 32.0009, 118.0009),  # ~130 m away: not a duplicate
+            station("S-3", "完全不同的名字", 32.0, 118.0),  # 1 m away, another name
+        ],
+        [],
+        "2026-11-20T08:00:00+08:00",
+    )
+    row = station("F-1", "南京路工会驿站", 32.0, 118.0)  # on the corner itself
+    assert near_duplicates(store, [("row 2", row)]) == [
+        "row 2 (F-1 南京路工会驿站) is 1 m from the stored station S-1 南京路工会驿站"
+        " with a similar name: the same station twice?"
+    ]

@@ -373,16 +373,13 @@ class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
             try:
                 with conn.cursor() as cursor:
                     copy_sql = f"copy stations ({', '.join(INSERT_COLUMNS)}) from stdin"
-                    for start in range(0, len(new), 1000):
-                        batch = new[start : start + 1000]
-                        with cursor.copy(copy_sql) as copy:
-                            for s in batch:
-                                row = station_row(
-                                    replace(s, created_at=now, updated_at=now, version=1)
-                                )
-                                copy.write_row([row[c] for c in INSERT_COLUMNS])
-                        if progress:
-                            progress(len(batch))
+                    stamps = {"created_at": now, "updated_at": now, "version": 1}
+                    with cursor.copy(copy_sql) as copy:  # one COPY, progress every 1,000
+                        for n, s in enumerate(new, 1):
+                            row = station_row(s) | stamps  # not replace(): 20 % of the write
+                            copy.write_row([row[c] for c in INSERT_COLUMNS])
+                            if progress and (n % 1000 == 0 or n == len(new)):
+                                progress(1000 if n % 1000 == 0 else n % 1000)
                     self._update_changed(cursor, changed, now, progress)
                     self._import_history(cursor, new, changed, now, actor, previous or {})
             except psycopg.Error as exc:

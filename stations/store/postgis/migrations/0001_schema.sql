@@ -54,15 +54,25 @@ create table index_changes (
 );
 create function stations_log_index_change() returns trigger language plpgsql as $$
 begin
-    if tg_op = 'DELETE' then
-        insert into index_changes (station_id) values (old.id);
-    else
-        insert into index_changes (station_id) values (new.id);
-    end if;
+    insert into index_changes (station_id) values (new.id);
     return null;
 end $$;
-create trigger stations_index_insert after insert or delete on stations
-    for each row execute function stations_log_index_change();
+-- Inserts and deletes are logged once per statement from its transition table: a COPY of
+-- 200,000 stations runs one INSERT … SELECT, not 200,000 trigger calls.
+create function stations_log_added() returns trigger language plpgsql as $$
+begin
+    insert into index_changes (station_id) select id from added order by id;
+    return null;
+end $$;
+create function stations_log_gone() returns trigger language plpgsql as $$
+begin
+    insert into index_changes (station_id) select id from gone order by id;
+    return null;
+end $$;
+create trigger stations_index_insert after insert on stations
+    referencing new table as added for each statement execute function stations_log_added();
+create trigger stations_index_delete after delete on stations
+    referencing old table as gone for each statement execute function stations_log_gone();
 create trigger stations_index_update after update on stations
     for each row when (old.lat is distinct from new.lat or old.lon is distinct from new.lon
         or old.status is distinct from new.status
