@@ -100,8 +100,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         AUDIT_INTERVAL_DAYS=_whole_number("AUDIT_INTERVAL_DAYS", 180),
         # Audit photos: a folder every app server shares (NFS, a mounted volume) when there
         # are several of them; the database holds only their random file names.
-        EVIDENCE_DIR=os.environ.get("EVIDENCE_DIR")
-        or os.path.join(app.instance_path, "evidence"),
+        EVIDENCE_DIR=os.environ.get("EVIDENCE_DIR") or os.path.join(app.instance_path, "evidence"),
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
         # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
         # client cannot pose as another address to dodge the rate limits.
