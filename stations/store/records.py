@@ -21,6 +21,24 @@ def _fields(value: Any) -> dict[str, Any] | None:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def change_values(
+    station_id: int,
+    user: User | None,
+    at: str,
+    action: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> list[Any]:
+    """A history row's values, in station_changes' column order after its id: the changed
+    fields as JSON text, which PostgreSQL's json column keeps verbatim (its keys in order)."""
+
+    def text(fields: Mapping[str, Any] | None) -> str | None:
+        return json.dumps(fields, ensure_ascii=False) if fields is not None else None
+
+    actor = user.name if user else "command line"
+    return [station_id, user.id if user else None, actor, at, action, text(before), text(after)]
+
+
 def change(row: Row) -> Change:
     return Change(
         id=row["id"],

@@ -4,7 +4,6 @@ A mixin of PostGISStore (it relies on what `Connected` declares), answering exac
 SQLite store's staff queries do: same values, same types, same order.
 """
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,12 +16,6 @@ from stations.store import records
 from stations.store.postgis.base import Connected
 from stations.store.postgis.published import CHUNK, valid_id
 from stations.store.postgis.rows import INSERT_COLUMNS, SELECT, station_row
-
-
-def _json(value: Mapping[str, Any] | None) -> str | None:
-    # The SQLite store's text, kept verbatim by a json column: the same dicts come back.
-    return json.dumps(value, ensure_ascii=False) if value is not None else None
-
 
 _REPORTS = """
     select c.id, c.station_id, c.kind, c.facility, c.created_at, c.status, c.status_at,
@@ -40,10 +33,6 @@ _ITEMS = "i.item, i.result, i.note, i.photo, i.valid_until"
 
 class StaffQueries(Connected):
     # -- users --------------------------------------------------------------------------------
-
-    def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
-        with self.transaction():
-            return self.insert_user(name, password_hash, role, region, now)
 
     def insert_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
         return self._value(
@@ -216,15 +205,7 @@ class StaffQueries(Connected):
         self._execute(
             "insert into station_changes (station_id, user_id, actor, at, action, before, after)"
             " values (%s, %s, %s, %s, %s, %s::json, %s::json)",
-            [
-                station_id,
-                user.id if user else None,
-                user.name if user else "command line",
-                at,
-                action,
-                _json(before),
-                _json(after),
-            ],
+            records.change_values(station_id, user, at, action, before, after),
         )
 
     def history(self, station_id: int) -> list[Change]:

@@ -21,7 +21,9 @@ from stations.core.checkins import ReportCount
 from stations.core.counts import RegionSummary, RegistrySummary
 from stations.core.geo import BBox
 from stations.core.model import Station, diff, stored_id
+from stations.store import records
 from stations.store.errors import StoreError, VersionConflict
+from stations.store.own_transaction import OwnTransactions
 from stations.store.postgis import migrate as migrations
 from stations.store.postgis.base import Params, translated
 from stations.store.postgis.pool import MAX_SIZE, pool_for, unreachable
@@ -36,13 +38,13 @@ from stations.store.postgis.published import (
 )
 from stations.store.postgis.rows import INSERT_COLUMNS, SELECT, row_station, select, station_row
 from stations.store.postgis.spatial import SpatialQueries, box_condition, box_params
-from stations.store.postgis.staff import StaffQueries, _json
+from stations.store.postgis.staff import StaffQueries
 from stations.store.protocols import Store
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
+class PostGISStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries):
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, max_size: int = MAX_SIZE):
         self.url = url
         self.busy_timeout_ms = busy_timeout_ms
@@ -239,18 +241,6 @@ class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
 
     # -- check-ins ----------------------------------------------------------------------------
 
-    def add_checkin(
-        self,
-        station_id: int,
-        kind: str,
-        facility: str | None,
-        client_hash: str,
-        now: str,
-        verified: bool,
-    ) -> int:
-        with self.transaction():
-            return self.insert_checkin(station_id, kind, facility, client_hash, now, verified)
-
     def insert_checkin(
         self,
         station_id: int,
@@ -427,7 +417,6 @@ class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
             codes = [s.code for s in new[start : start + 10_000]]
             cursor.execute("select code, id from stations where code = any(%s::text[])", [codes])
             ids.update(cursor.fetchall())
-        user_id, name = (actor.id, actor.name) if actor else (None, "command line")
         copy_sql = (
             "copy station_changes (station_id, user_id, actor, at, action, before, after)"
             " from stdin"
@@ -435,13 +424,13 @@ class PostGISStore(StaffQueries, PublishedQueries, SpatialQueries):
         with cursor.copy(copy_sql) as copy:
             for s in new:
                 copy.write_row(
-                    [ids[s.code], user_id, name, now, "import", None, _json(s.content())]
+                    records.change_values(ids[s.code], actor, now, "import", None, s.content())
                 )
             for s in changed:
                 old = previous.get(stored_id(s))
                 before, after = diff(old, s) if old else (None, s.content())
                 copy.write_row(
-                    [stored_id(s), user_id, name, now, "import", _json(before), _json(after)]
+                    records.change_values(stored_id(s), actor, now, "import", before, after)
                 )
 
 

@@ -3,7 +3,6 @@
 A mixin of SQLiteStore (it relies on what `Connected` declares: db, _rows, _query, transaction).
 """
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,11 +14,6 @@ from stations.core.model import Station
 from stations.store import records
 from stations.store.sqlite.base import Connected, inserted_id
 from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
-
-
-def _json(value: Mapping[str, Any] | None) -> str | None:
-    return json.dumps(value, ensure_ascii=False) if value is not None else None
-
 
 # Problem reports with the station they concern (the client's hash stays in the store).
 _REPORTS = """
@@ -33,10 +27,6 @@ _AUDITS = "select a.*, u.name as auditor from audits a join users u on u.id = a.
 
 class StaffQueries(Connected):
     # -- users --------------------------------------------------------------------------------
-
-    def create_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
-        with self.transaction():
-            return self.insert_user(name, password_hash, role, region, now)
 
     def insert_user(self, name: str, password_hash: str, role: str, region: str, now: str) -> int:
         """Insert a user (the caller holds the transaction)."""
@@ -210,15 +200,7 @@ class StaffQueries(Connected):
     ) -> None:
         self.db.conn.execute(
             "insert into station_changes (station_id, user_id, actor, at, action, before, after) values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                station_id,
-                user.id if user else None,
-                user.name if user else "command line",
-                at,
-                action,
-                _json(before),
-                _json(after),
-            ],
+            records.change_values(station_id, user, at, action, before, after),
         )
 
     def history(self, station_id: int) -> list[Change]:

@@ -15,6 +15,7 @@ from stations.core.counts import RegionSummary, RegistrySummary
 from stations.core.geo import BBox
 from stations.core.model import Station, diff, stored_id
 from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
@@ -59,7 +60,7 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
+class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
@@ -222,19 +223,6 @@ class SQLiteStore(StaffQueries, PublishedQueries, SpatialQueries):
         return (row[0], row[1]) if row and row[0] is not None else None
 
     # -- check-ins ----------------------------------------------------------------------------
-
-    def add_checkin(
-        self,
-        station_id: int,
-        kind: str,
-        facility: str | None,
-        client_hash: str,
-        now: str,
-        verified: bool,
-    ) -> int:
-        """Record a check-in in its own transaction (see insert_checkin)."""
-        with self.transaction():
-            return self.insert_checkin(station_id, kind, facility, client_hash, now, verified)
 
     def insert_checkin(
         self,
