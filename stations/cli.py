@@ -12,8 +12,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from stations.core import accounts, importer, readers, standards, writers
+from stations.core import (
+    accounts,
+    coverage_export,
+    coverage_report,
+    importer,
+    readers,
+    standards,
+    writers,
+)
+from stations.core.coverage import PRESETS
 from stations.core.hours import TZ
+from stations.core.model import Invalid
 from stations.core.vocab import DATUMS
 from stations.store import StoreError, open_store
 from stations.store.copy import (
@@ -472,6 +482,126 @@ def copy_db_command(target):
     click.echo("Every table's count matches: the copy is committed.")
 
 
+@click.command("coverage")
+@with_appcontext
+@click.argument("region")
+@click.option("--radius", "radius_m", type=float, help="Service radius in metres (default 1000).")
+@click.option(
+    "--preset", type=click.Choice(list(PRESETS)), help="1km, or walk15: 15 minutes on foot."
+)
+@click.option("--only-24h", is_flag=True, help="Count only stations open 24 hours.")
+@click.option(
+    "--facility", "facilities", multiple=True, help="Count only stations offering it (repeatable)."
+)
+@click.option(
+    "--spacing",
+    "spacing_m",
+    type=float,
+    help="List pairs of stations closer than this (m, default 300).",
+)
+@click.option("--demand", help="Demand layer name, 'searches' or 'none' (default: chosen).")
+@click.option(
+    "--candidates", default="grid", show_default=True, help="'grid' or a candidates layer."
+)
+@click.option("--suggest", type=int, default=0, help="How many new sites to suggest.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="Write FILE.gpkg, .geojson or .xlsx."
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def coverage_command(
+    region,
+    radius_m,
+    preset,
+    only_24h,
+    facilities,
+    spacing_m,
+    demand,
+    candidates,
+    suggest,
+    out,
+    lang,
+):
+    """How much of a region lies within reach of an open station, and where to build next.
+
+    Example:
+
+    \b
+        flask --app app coverage 3401 --suggest 3 --out hefei.gpkg
+    """
+    out_path = Path(out) if out else None
+    if out_path and out_path.suffix.lower() not in coverage_export.FORMATS:
+        raise click.ClickException(f"--out must end in {', '.join(coverage_export.FORMATS)}")
+    values = {
+        "region": region,
+        "radius_m": radius_m,
+        "preset": preset,
+        "only_24h": "1" if only_24h else "",
+        "facilities": list(facilities),
+        "spacing_m": spacing_m,
+        "demand": demand,
+        "candidates": candidates,
+        "suggest": suggest,
+    }
+    try:
+        query, options = coverage_report.parse(values)
+    except Invalid as exc:
+        raise click.ClickException(str(exc)) from None
+    with _store() as store:
+        try:
+            report = coverage_report.build(
+                store,
+                query,
+                today=datetime.now(TZ).date(),
+                demand=options.demand,
+                candidates=options.candidates,
+                suggest=options.suggest,
+                target=float(
+                    current_app.config.get("COVERAGE_TARGET", coverage_report.DEFAULT_TARGET)
+                ),
+            )
+        except Invalid as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_coverage(report, lang)
+    if out_path:
+        suffix = out_path.suffix.lower()
+        if suffix == ".gpkg":
+            coverage_export.write_gpkg(out_path, report, _now(), lang)
+        elif suffix == ".geojson":
+            coverage_export.write_geojson(out_path, report)
+        else:
+            coverage_export.write_xlsx(out_path, report, _now(), lang)
+        click.echo(f"Wrote {out_path}")
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+def _print_coverage(report, lang: str) -> None:
+    q, total = report.coverage.query, report.coverage.total
+    click.echo(
+        f"{report.region_name} ({q.region}): {_percent(total.covered_share)} of "
+        f"{total.area_km2:,.1f} km² within {q.radius_m:.0f} m of an open station "
+        f"({total.stations} stations); demand: {coverage_export.describe_demand(report, lang)}"
+    )
+    click.echo(
+        f"{'adcode':<8} {'district':<14} {'area':>7} {'demand':>7} {'stations':>8} {'per km²':>8} {'close':>6}"
+    )
+    for d in [*report.coverage.districts, total]:
+        click.echo(
+            f"{d.adcode:<8} {d.name[:12]:<14} {_percent(d.covered_share):>7} "
+            f"{_percent(d.demand_share):>7} {d.stations:>8} {d.density:>8.2f} {d.redundant_pairs:>6}"
+        )
+    click.echo(
+        f"Target: {_percent(report.progress)} of {report.measure} covered, aiming for {_percent(report.target)}"
+    )
+    for s in report.suggestions:
+        click.echo(
+            f"Suggested site {s.rank}: {s.lat:.6f}, {s.lon:.6f} in {s.district} adds {s.adds:,.0f}"
+            + (f" ({s.label})" if s.label else "")
+        )
+
+
 def _print_counts(counts: list[TableCount]) -> None:
     click.echo(f"{'table':<16} {'SQLite':>10} {'PostgreSQL':>11}")
     for c in counts:
@@ -508,6 +638,7 @@ COMMANDS = (
     user_group,
     key_group,
     copy_db_command,
+    coverage_command,
 )
 
 

@@ -87,25 +87,33 @@ def table_csv(f, headers: list[str], rows: Iterable[list]) -> int:
 
 def table_xlsx(target, headers: list[str], rows: Iterable[list], sheet: str = "Sheet1") -> int:
     """Write a table as XLSX to a path or binary file; text is never a live formula."""
+    return sheets_xlsx(target, [(sheet, headers, rows)])[0]
+
+
+def sheets_xlsx(target, sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> list[int]:
+    """Write several tables, one sheet each, as XLSX; the row count of each."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.append(headers)
-    count = 0
-    for values in rows:
-        row = []
-        for value in values:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                cell.data_type = "s"  # openpyxl would otherwise write a live formula
-                cell.quotePrefix = True  # and Excel keeps it text even when edited
-            row.append(cell)
-        ws.append(row)
-        count += 1
+    counts = []
+    for sheet, headers, rows in sheets:
+        ws = wb.create_sheet(sheet)
+        ws.append(headers)
+        count = 0
+        for values in rows:
+            row = []
+            for value in values:
+                cell = WriteOnlyCell(ws, value=value)
+                if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"  # openpyxl would otherwise write a live formula
+                    cell.quotePrefix = True  # and Excel keeps it text even when edited
+                row.append(cell)
+            ws.append(row)
+            count += 1
+        counts.append(count)
     wb.save(target)
-    return count
+    return counts
 
 
 def write_csv(path: Path, stations: Iterable[Station], *, lang="en", public=False) -> int:

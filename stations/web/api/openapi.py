@@ -4,6 +4,9 @@ Tests validate it (openapi-spec-validator) and fuzz the running API from it (sch
 """
 
 from stations.core.checkins import KINDS
+from stations.core.coverage import DEFAULT_RADIUS_M, DEFAULT_SPACING_M, MIN_RADIUS_M, PRESETS
+from stations.core.coverage import MAX_RADIUS_M as COVERAGE_MAX_RADIUS_M
+from stations.core.demand import CELL_M, MIN_CELL_SEARCHES
 from stations.core.published import PUBLIC_STATUSES
 from stations.core.vocab import DATUMS, FACILITIES, STATUSES
 from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX
@@ -298,6 +301,82 @@ def document(server_url: str = "/") -> dict:
                     },
                 }
             },
+            "/api/v1/regions/{adcode}/coverage": {
+                "get": {
+                    "operationId": "regionCoverage",
+                    "summary": "The service circle of a region: area and demand covered by district, suggested sites",
+                    "description": "Circles of open, published stations (neighbours' circles that reach "
+                    "across the border count), measured in each district's CGCS2000 3-degree "
+                    "Gauss-Krüger zone. Demand is an imported layer or the unmet searches of the "
+                    f"last 90 days (grid cells of about {CELL_M} m with at least "
+                    f"{MIN_CELL_SEARCHES} searches).",
+                    "parameters": [
+                        _param(
+                            "adcode",
+                            {"type": "string", "pattern": "^[0-9]{2}([0-9]{2}){0,2}$"},
+                            "Adcode prefix: 63, 6301, 630102.",
+                            True,
+                            "path",
+                        ),
+                        _param(
+                            "preset",
+                            {"type": "string", "enum": list(PRESETS)},
+                            "; ".join(f"{p.key}: {p.en}" for p in PRESETS.values()),
+                        ),
+                        _param(
+                            "radius_m",
+                            {
+                                "type": "number",
+                                "minimum": MIN_RADIUS_M,
+                                "maximum": COVERAGE_MAX_RADIUS_M,
+                            },
+                            f"Service radius in metres (default {DEFAULT_RADIUS_M:.0f}); a preset overrides it.",
+                        ),
+                        _param(
+                            "only_24h",
+                            {"type": "string", "enum": ["0", "1", "true", "false"]},
+                            "Count only stations open 24 hours.",
+                        ),
+                        _param(
+                            "facilities",
+                            {"type": "string"},
+                            f"Comma list; a station counts only if it offers all. Keys: {', '.join(FACILITIES.keys())}.",
+                        ),
+                        _param(
+                            "spacing_m",
+                            {"type": "number", "minimum": 10, "maximum": 5000},
+                            f"Pairs of stations closer than this are listed as redundant (default {DEFAULT_SPACING_M:.0f}).",
+                        ),
+                        _param(
+                            "demand",
+                            {"type": "string"},
+                            "An imported demand layer's name, 'searches', or 'none' (default: the first demand layer with points in the region, else searches).",
+                        ),
+                        _param(
+                            "suggest",
+                            {"type": "integer", "minimum": 0, "maximum": 10},
+                            "How many new sites to suggest (maximal covering of uncovered demand).",
+                        ),
+                        _param(
+                            "geometry",
+                            {"type": "string", "enum": ["0", "1", "true", "false"]},
+                            "Also return the layers (circles, gaps, suggestions, demand, stations) as GeoJSON.",
+                        ),
+                        KEY,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Coverage by district",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Coverage"}
+                                }
+                            },
+                        },
+                        **_errors(400, 401, 403, 404, 429),
+                    },
+                }
+            },
             "/api/v1/export/stations.geojson": {
                 "get": {
                     "operationId": "exportGeojson",
@@ -452,6 +531,66 @@ def document(server_url: str = "/") -> dict:
                         "stations": {"type": "integer"},
                         "by_status": {"type": "object"},
                         "facilities": {"type": "object"},
+                    },
+                },
+                "CoverageRow": {
+                    "type": "object",
+                    "required": [
+                        "adcode",
+                        "name",
+                        "area_km2",
+                        "covered_km2",
+                        "covered_share",
+                        "stations",
+                    ],
+                    "properties": {
+                        "adcode": {"type": "string"},
+                        "name": {"type": "string"},
+                        "area_km2": {"type": "number"},
+                        "covered_km2": {"type": "number"},
+                        "covered_share": {"type": "number"},
+                        "stations": {"type": "integer"},
+                        "density": {"type": "number", "description": "Open stations per km²."},
+                        "demand": {"type": "number"},
+                        "demand_covered": {"type": "number"},
+                        "demand_share": {"type": ["number", "null"]},
+                        "redundant_pairs": {"type": "integer"},
+                    },
+                },
+                "Coverage": {
+                    "type": "object",
+                    "required": ["region", "query", "total", "districts", "suggestions"],
+                    "properties": {
+                        "region": {"type": "object"},
+                        "query": {"type": "object"},
+                        "demand": {"type": "object"},
+                        "target": {"type": "object"},
+                        "total": {"$ref": "#/components/schemas/CoverageRow"},
+                        "districts": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/CoverageRow"},
+                        },
+                        "suggestions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "rank": {"type": "integer"},
+                                    "lat": {"type": "number"},
+                                    "lon": {"type": "number"},
+                                    "adds": {
+                                        "type": "number",
+                                        "description": "Demand it covers that nothing covered before.",
+                                    },
+                                    "adcode": {"type": "string"},
+                                    "district": {"type": "string"},
+                                    "label": {"type": "string"},
+                                },
+                            },
+                        },
+                        "gaps": {"type": "integer"},
+                        "redundant_pairs": {"type": "array", "items": {"type": "object"}},
+                        "layers": {"type": "object"},
                     },
                 },
                 "CheckinKind": {"enum": KINDS.keys()},

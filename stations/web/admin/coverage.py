@@ -1,0 +1,132 @@
+"""Staff page for layout: /admin/coverage — the service circle, its gaps, demand and where to
+build next, with exports. The core builds the report (coverage_report); this view parses the
+query string and renders it."""
+
+import io
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from flask import Response, abort, current_app, render_template, request
+
+from stations.core import coverage_export, coverage_report
+from stations.core.accounts import AccessDenied, require_read
+from stations.core.coverage import PRESETS
+from stations.core.model import Invalid
+from stations.core.vocab import FACILITIES
+from stations.web import coverage_cache
+from stations.web.admin.base import bp, map_parts
+from stations.web.auth import forbid, staff
+from stations.web.context import get_store, now
+from stations.web.i18n import requested_language
+
+# How much the page's polygons are simplified for drawing (degrees, ~10 m): exports keep all.
+DRAW_SIMPLIFY_DEG = 0.0001
+DEFAULT_SUGGEST = 3
+
+
+def _target() -> float:
+    return float(current_app.config.get("COVERAGE_TARGET", coverage_report.DEFAULT_TARGET))
+
+
+def _choices():
+    busiest = [(c["province"], c["city"]) for c in get_store().summary()["by_city"]]
+    return coverage_report.region_choices(staff().region, busiest)
+
+
+def _report(choices):
+    """The report the query string asks for, or (None, errors) when it names a bad field."""
+    user = staff()
+    default = user.region if len(user.region) >= 4 else (choices[0].adcode if choices else "")
+    try:
+        query, options = coverage_report.parse(request.args, default_region=default)
+    except Invalid as exc:
+        return None, {e.field: e.message for e in exc.errors}
+    try:
+        require_read(user, query.region)
+    except AccessDenied as exc:
+        forbid(str(exc))
+    if "suggest" not in request.args:
+        options = replace(options, suggest=DEFAULT_SUGGEST)
+    try:
+        report = coverage_cache.report(
+            get_store(), query, options, today=now().date(), target=_target()
+        )
+    except Invalid as exc:
+        return None, {e.field: e.message for e in exc.errors}
+    return report, {}
+
+
+@bp.get("/coverage")
+def coverage():
+    choices = _choices()
+    report, errors = _report(choices)
+    layers = get_store().demand_layers()
+    if report is None:
+        return render_template(
+            "admin/coverage.html",
+            report=None,
+            errors=errors,
+            choices=choices,
+            layers=layers,
+            presets=PRESETS.values(),
+            facilities=FACILITIES,
+            args=request.args,
+        ), 400
+    parts, datum = map_parts(coverage_export.centre(report))
+    return render_template(
+        "admin/coverage.html",
+        report=report,
+        errors={},
+        choices=choices,
+        layers=layers,
+        presets=PRESETS.values(),
+        facilities=FACILITIES,
+        args=request.args,
+        total=report.coverage.total,
+        districts=coverage_export.district_rows(report)[:-1],
+        demand_label=coverage_export.describe_demand(report, requested_language()),
+        map=parts,
+        datum=datum,
+        drawing=coverage_export.layers(report, DRAW_SIMPLIFY_DEG, datum),
+        outlines=coverage_export.outlines(report, DRAW_SIMPLIFY_DEG, datum),
+    )
+
+
+EXPORTS = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.get("/coverage.<fmt>")
+def coverage_export_file(fmt: str):
+    if fmt not in EXPORTS:
+        abort(404)
+    report, errors = _report(_choices())
+    if report is None:
+        return Response(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()), 400, mimetype="text/plain"
+        )
+    stamp = now()
+    generated = stamp.isoformat(timespec="seconds")
+    lang = requested_language()
+    if fmt == "xlsx":
+        body = io.BytesIO()
+        coverage_export.write_xlsx(body, report, generated, "en" if lang == "en" else "zh")
+        data = body.getvalue()
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"coverage.{fmt}"
+            if fmt == "gpkg":
+                coverage_export.write_gpkg(path, report, generated)
+            else:
+                coverage_export.write_geojson(path, report)
+            data = path.read_bytes()
+    response = Response(data, mimetype=EXPORTS[fmt])
+    region = report.coverage.query.region
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=yizhan-coverage-{region}-{stamp:%Y%m%d}.{fmt}"
+    )
+    return response
