@@ -439,3 +439,73 @@ def test_the_builders_snippet_works_on_another_site(browser, server, partner_sit
     )
     assert inner.locator("#locate").inner_text().endswith("Nearest stations to me")
     phone.close()
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_staff_coverage_page_on_a_phone(browser, server, database_url, tmp_path):
+    """A Hefei union officer sees the share within 1 km, the gaps and three suggested sites
+    with the demand each adds, on a phone, and can export them."""
+    from datetime import date
+
+    from pyproj import Geod
+    from staff_helpers import PASSWORD
+
+    from stations.core import coverage_report
+    from stations.core.accounts import hash_password
+    from stations.core.demand import DemandPoint
+    from stations.store import open_store
+
+    geod = Geod(ellps="WGS84")
+    # Three clusters of workers, 4-6 km from the stations: each wants a site of its own.
+    clusters = [(0, 4000, 40.0), (90, 5000, 25.0), (200, 6000, 10.0)]
+    points = []
+    for bearing, metres, weight in clusters:
+        lon, lat, _ = geod.fwd(HERE[1], HERE[0], bearing, metres)
+        points += [DemandPoint(lat + i * 0.0005, lon, weight / 4, "") for i in range(4)]
+    points.append(DemandPoint(HERE[0], HERE[1], 5.0, "金寨路"))  # covered already
+    with open_store(database_url) as store:
+        store.create_user(
+            "hf-admin", hash_password(PASSWORD), "admin", "3401", "2026-11-01T00:00:00+08:00"
+        )
+        store.replace_demand_layer("骑手分布", "demand", points, "2026-11-01T00:00:00+08:00", False)
+        query, _ = coverage_report.parse({"region": "3401"})
+        want = coverage_report.build(store, query, today=date.today(), demand="骑手分布", suggest=3)
+    phone = Phone(browser, server)
+    page = phone.open("/admin/coverage?region=3401&demand=骑手分布")
+    page.fill('input[name="name"]', "hf-admin")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_selector(".site-pin")
+    share = page.inner_text("#area-share strong")
+    assert share == f"{round(want.coverage.total.covered_share * 100, 1)}%"
+    assert page.locator(".site-pin").count() == 3
+    assert page.locator(".site-pin").all_inner_texts() == ["1", "2", "3"]
+    rows = page.locator("#suggestions tbody tr").all_inner_texts()
+    assert [r.split("\t")[2] for r in rows] == ["40", "25", "10"]  # the demand each adds
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=_shots_dir(tmp_path) / "staff-coverage-phone.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("text=XLSX")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert set(phone.hosts) == {urlsplit(server).netloc}
+    phone.close()
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk_page = desk.new_page()
+    desk_page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if urlsplit(r.request.url).netloc == urlsplit(server).netloc
+            else r.abort()
+        ),
+    )
+    desk_page.goto(
+        server
+        + "/login?next=/admin/coverage%3Fregion%3D3401%26demand%3D%E9%AA%91%E6%89%8B%E5%88%86%E5%B8%83"
+    )
+    desk_page.fill('input[name="name"]', "hf-admin")
+    desk_page.fill('input[name="password"]', PASSWORD)
+    desk_page.click('button[type="submit"]')
+    desk_page.wait_for_selector(".site-pin")
+    desk_page.screenshot(path=_shots_dir(tmp_path) / "staff-coverage.png", full_page=True)
+    desk.close()
