@@ -13,9 +13,12 @@ from stations.core.model import FieldError, Invalid
 from stations.core.planning import Candidate, Suggestion
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from stations.store.protocols import PlanningStore, StationStore
 
-    class ReportStore(StationStore, PlanningStore): ...
+    class ReportStore(StationStore, PlanningStore, Protocol):
+        """What a report reads: stations and demand."""
 
 
 SEARCHES = "searches"  # demand from the search log's unmet searches
