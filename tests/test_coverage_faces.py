@@ -21,7 +21,7 @@ from conftest import STORE_KINDS, write_csv
 
 GEOD = Geod(ellps="WGS84")
 NOW = "2026-11-20T10:00:00+08:00"
-HEADER = ["code", "name", "lat", "lon", "opening_hours", "facilities", "status"]
+HEADER = ["code", "name", "lat", "lon", "opening_hours", "facilities", "status", "closed_until"]
 
 
 def moved(lat: float, lon: float, north_m: float = 0.0, east_m: float = 0.0):
@@ -52,7 +52,7 @@ def stations_csv(tmp_path):
             "open",
         ],
         ["HF-C3", "蜀山三号驿站", *moved(lat, lon, east_m=2500), "24/7", "drinking_water", "open"],
-        ["HF-C4", "暂停驿站", *moved(lat, lon, north_m=-2500), "24/7", "", "temporarily_closed"],
+        ["HF-C4", "暂停驿站", *moved(lat, lon, north_m=-2500), "24/7", "", "temporarily_closed", "2027-01-31"],
         ["HF-C5", "筹建驿站", *moved(lat, lon, east_m=-2500), "24/7", "", "planned"],
     ]
     return write_csv(tmp_path / "coverage.csv", rows, header=HEADER)
