@@ -55,6 +55,7 @@ def stations_csv(tmp_path):
         ["HF-C4", "暂停驿站", *moved(lat, lon, north_m=-2500), "24/7", "", "temporarily_closed", "2027-01-31"],
         ["HF-C5", "筹建驿站", *moved(lat, lon, east_m=-2500), "24/7", "", "planned"],
     ]
+    rows = [row + [""] * (len(HEADER) - len(row)) for row in rows]
     return write_csv(tmp_path / "coverage.csv", rows, header=HEADER)
 
 
