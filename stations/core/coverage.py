@@ -10,7 +10,7 @@ stretch is taken out (gauss_kruger.scale). Demand and redundancy use geodesic di
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +38,9 @@ MAX_SPACING_M = 5000.0
 SLIVER_KM2 = 0.001  # a gap smaller than this (a 30 m square) is edge noise, not a place
 SIMPLIFY_M = 5.0  # gaps are drawn, not measured: this drops ~40 % of a circle's vertices
 # A straight edge in lon/lat is a curve in a zone, and two zones bend it differently: 35 cm
-# apart halfway along a 20 km edge. Edges cut to 500 m first part by under a millimetre.
-DENSIFY_DEG = 0.005
-SEAM_DEG = 1e-6  # pieces this close (10 cm) to another zone's districts meet it at the seam
+# apart halfway along a 20 km edge. Edges cut to ~1 km first part by about a millimetre.
+DENSIFY_DEG = 0.01
+SEAM_DEG = 1e-6  # the strip (10 cm) along another zone in which a piece is on the seam
 SEAM_GRID_DEG = 1e-7  # 1 cm: the two copies of a border snap together on this grid
 
 
@@ -247,8 +247,9 @@ class _Zone:
     districts: tuple[_District, ...]
     tree: STRtree  # of the districts' grid polygons
     outline: Any  # their union, in grid metres
-    lonlat: Any  # the same, in lon/lat (prepared)
+    lonlat: Any  # the same, in lon/lat
     box: tuple[float, float, float, float]  # lon/lat bounds of the districts
+    seam: Any = None  # lon/lat: the strip of it along other zones (prepared), if any
 
 
 @lru_cache(maxsize=64)
@@ -270,10 +271,19 @@ def _zones(region: str) -> tuple[_Zone, ...]:
         outline = shapely.union_all(grids)
         shapely.prepare(outline)
         lonlat = gk.unproject(outline, epsg)
-        shapely.prepare(lonlat)
         bounds = tuple(shapely.total_bounds(shapes))
         zones.append(_Zone(epsg, districts, STRtree(grids), outline, lonlat, bounds))
+    if len(zones) > 1:
+        zones = [replace(z, seam=_seam(z, [o for o in zones if o is not z])) for z in zones]
     return tuple(zones)
+
+
+def _seam(zone: _Zone, others: list[_Zone]):
+    strip = shapely.intersection(
+        zone.lonlat, shapely.buffer(shapely.union_all([o.lonlat for o in others]), SEAM_DEG)
+    )
+    shapely.prepare(strip)
+    return strip
 
 
 def _region_name(region: str) -> str:
@@ -295,7 +305,7 @@ def analyse(
     reaches = np.zeros(len(serving), dtype=bool)
     areas: dict[str, tuple[float, float]] = {}  # adcode -> (area, covered), ground km²
     gaps: list[Gap] = []
-    clipped = []  # per zone, the circles within its districts: lon/lat polygons
+    clipped = []  # per zone with circles, those within its districts: lon/lat polygons
     for zone in _zones(query.region):
         pieces, reached = _circles(zone, lats, lons, query.radius_m)
         reaches[reached] = True
@@ -312,7 +322,7 @@ def analyse(
             gaps += _gaps(district.grid if gap is None else gap, district, zone.epsg)
         if len(pieces):
             inside = shapely.intersection(zone.outline, circles.collect(pieces))
-            clipped.append(shapely.get_parts(gk.unproject(inside, zone.epsg)))
+            clipped.append((zone, shapely.get_parts(gk.unproject(inside, zone.epsg))))
     gaps.sort(key=lambda g: -g.area_km2)
     redundant = _redundant(serving, lats, lons, query)
     demand_rows, tally = _demand(demand, lats, lons, query)
@@ -337,7 +347,7 @@ def analyse(
         query=query,
         districts=districts,
         total=_total(query.region, districts),
-        circles=_joined(_zones(query.region), clipped),
+        circles=_joined(clipped),
         gaps=gaps,
         serving=[serving[i] for i in np.flatnonzero(reaches)],
         redundant=redundant,
@@ -384,22 +394,20 @@ def _gaps(gap, district: _District, epsg: int) -> list[Gap]:
     ]
 
 
-def _joined(zones: tuple[_Zone, ...], clipped: list[np.ndarray]) -> Any:
+def _joined(clipped: list[tuple[_Zone, np.ndarray]]) -> Any:
     """One MultiPolygon of every zone's clipped circles. Zones meet along district borders,
-    and only the polygons touching another zone need an overlay; the rest are collected."""
+    and only the polygons on such a seam need an overlay; the rest are collected."""
     if not clipped:
         return shapely.MultiPolygon()
     if len(clipped) == 1:
-        return shapely.multipolygons(clipped[0])
+        return shapely.multipolygons(clipped[0][1])
     seam, rest = [], []
-    for zone, parts in zip(zones, clipped, strict=True):
+    for zone, parts in clipped:
         near = np.zeros(len(parts), dtype=bool)
-        for other in zones:
-            if other is not zone:
-                near |= shapely.dwithin(parts, other.lonlat, SEAM_DEG)
+        near[STRtree(parts).query(zone.seam, predicate="intersects")] = True
         seam.append(parts[near])
         rest.append(parts[~near])
-    # The two zones' copies of a border part by under a millimetre: snapped to a 1 cm grid,
+    # The two zones' copies of a border part by about a millimetre: snapped to a 1 cm grid,
     # they coincide and the overlay glues them.
     joined = shapely.union_all(np.concatenate(seam), grid_size=SEAM_GRID_DEG)
     return shapely.multipolygons(shapely.get_parts(np.concatenate([*rest, [joined]])))
