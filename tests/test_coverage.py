@@ -10,7 +10,7 @@ import shapely
 from pyproj import Geod
 from shapely.ops import nearest_points
 
-from stations.core import coverage, gauss_kruger, regions
+from stations.core import circles, coverage, gauss_kruger, geo, regions
 from stations.core.coverage import CoverageQuery, analyse, make_query
 from stations.core.demand import DemandPoint
 from stations.core.model import Invalid, Station
@@ -435,3 +435,46 @@ def test_region_box_holds_every_station_that_can_reach_the_region():
         lat2, lon2 = moved(lat, lon, azimuth, 2000)
         assert box.min_lat <= lat2 <= box.max_lat and box.min_lon <= lon2 <= box.max_lon
     assert box.max_lat - max_lat < 0.03  # widened, but not wildly
+
+
+# -- the pieces underneath -------------------------------------------------------------------
+
+
+def test_the_union_by_components_is_the_union():
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 50_000, (300, 2))
+    xy[1] = xy[0]  # two stations at one address
+    xy[3] = xy[2] + [2 * R * circles.EQUAL_AREA, 0]  # vertex to vertex: they touch
+    radii = R * rng.uniform(1, 1.0003, len(xy))  # the zone's stretch differs a little
+    polygons = circles.circles(xy[:, 0], xy[:, 1], radii)
+    pieces = circles.union(xy[:, 0], xy[:, 1], polygons, radii)
+    one = shapely.union_all(polygons)
+    assert 1 < len(pieces) < len(xy)
+    assert shapely.area(pieces).sum() == pytest.approx(one.area, rel=1e-12)
+    assert shapely.symmetric_difference(circles.collect(pieces), one).area < 1e-6
+    a, b = shapely.STRtree(pieces).query(pieces, predicate="intersects")
+    assert (a == b).all()  # no two pieces meet: collecting them needs no overlay
+    assert shapely.area(polygons) == pytest.approx(math.pi * radii**2, rel=1e-12)
+
+
+def test_geodesic_pair_searches_agree_with_measuring_every_pair():
+    rng = np.random.default_rng(12)
+    lat, lon = inside("630103")
+    a = np.array([moved(lat, lon, rng.uniform(0, 360), rng.uniform(0, 3000)) for _ in range(150)])
+    b = np.array([moved(lat, lon, rng.uniform(0, 360), rng.uniform(0, 3000)) for _ in range(40)])
+
+    def dist(p, q):
+        return GEOD.inv(p[1], p[0], q[1], q[0])[2]
+
+    i, j, d = geo.close_pairs(a[:, 0], a[:, 1], 300)
+    expected = {
+        (x, y) for x in range(len(a)) for y in range(x + 1, len(a)) if dist(a[x], a[y]) < 300
+    }
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected and expected
+    assert d == pytest.approx([dist(a[x], a[y]) for x, y in zip(i, j, strict=True)])
+    i, j = geo.pairs_within(a[:, 0], a[:, 1], b[:, 0], b[:, 1], 500)
+    expected = {(x, y) for x in range(len(a)) for y in range(len(b)) if dist(a[x], b[y]) <= 500}
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected and expected
+    reached = geo.any_within(a[:, 0], a[:, 1], b[:, 0], b[:, 1], 500)
+    assert reached.tolist() == [any(dist(p, q) <= 500 for q in b) for p in a]
+    assert 0 < reached.sum() < len(a)

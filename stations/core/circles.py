@@ -34,7 +34,9 @@ def components(xs, ys, reach: float) -> np.ndarray:
     pairs = cKDTree(xy).query_pairs(reach, output_type="ndarray")
     n = len(xy)
     graph = coo_matrix((np.ones(len(pairs), bool), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    # Weak components of the one-way pairs are the undirected ones, without making the graph
+    # symmetric first (which took half the time at 100k points).
+    return connected_components(graph.tocsr(), directed=True, connection="weak")[1]
 
 
 def union(xs, ys, polygons, radii) -> np.ndarray:
