@@ -253,3 +253,15 @@ def test_every_grid_suggestion_covers_what_it_claims():
         left = [p for p in left if p not in near]
     assert [p.rank for p in picks] == [1, 2, 3, 4]
     assert all(p.adcode.startswith("6301") for p in picks)
+
+
+def test_a_wide_province_is_gridded_in_one_zone_without_losing_its_far_end():
+    # Kashgar lies 8.8° west of the meridian of Xinjiang's zone, where the grid stretches
+    # distances by 0.55 %: its demand still gets nodes around it, and a site.
+    lat, lon = inside("653101")
+    demand = cluster(lat, lon, [1.0] * 6, spread=300)
+    result = analyse([], make_query("65", R), demand)
+    grid = grid_candidates(result)
+    assert len(grid) >= 10
+    (pick,) = suggest(result, 2)
+    assert pick.adds == 6.0 and pick.adcode == "653101"

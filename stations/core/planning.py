@@ -22,7 +22,7 @@ from stations.core.coverage import Coverage
 from stations.core.demand import DemandPoint
 
 GRID_SHARE = 0.5  # default grid spacing, of the radius: about 12 nodes within reach of a point
-MIN_GRID_SHARE = 0.1  # finer than a tenth of the radius the grid grows, and no site improves
+MIN_GRID_SHARE = 0.1  # nodes grow as (radius / spacing)² per demand point; sites gain nothing
 SWAP_PASSES = 20  # each accepted swap covers strictly more; this only bounds the worst case
 
 
@@ -59,20 +59,23 @@ def grid_candidates(coverage: Coverage, spacing_m: float | None = None) -> list[
         return []
     outline = regions.outline(coverage.query.region)
     epsg = gk.zone(outline.centroid.x)
-    x, y = gk.to_metres(epsg, [p.lon for p in points], [p.lat for p in points])
-    nodes = _nodes_near(x, y, radius, spacing)
+    lons, lats = [p.lon for p in points], [p.lat for p in points]
+    x, y = gk.to_metres(epsg, lons, lats)
+    # One zone for the whole region: far from its meridian (a wide province) the grid
+    # stretches distances by up to a few per cent, so reach is judged generously here;
+    # suggest() measures the geodesic.
+    reach = radius * float(gk.scale(epsg, lons, lats).max()) * 1.001
+    nodes = _nodes_near(x, y, reach, spacing)
     node_x, node_y = nodes[:, 0] * spacing, nodes[:, 1] * spacing
-    # Within the radius on the grid (which stretches distances by under 0.1 %); suggest()
-    # measures the geodesic.
     gap, _ = cKDTree(np.column_stack((x, y))).query(
-        np.column_stack((node_x, node_y)), distance_upper_bound=radius * 1.001
+        np.column_stack((node_x, node_y)), distance_upper_bound=reach
     )
     near = np.isfinite(gap)
-    lons, lats = gk.to_degrees(epsg, node_x[near], node_y[near])
-    inside = shapely.contains_xy(outline, lons, lats)
+    node_lons, node_lats = gk.to_degrees(epsg, node_x[near], node_y[near])
+    inside = shapely.contains_xy(outline, node_lons, node_lats)
     return [
         Candidate(float(lat), float(lon))
-        for lat, lon in zip(lats[inside], lons[inside], strict=True)
+        for lat, lon in zip(node_lats[inside], node_lons[inside], strict=True)
     ]
 
 
