@@ -298,7 +298,8 @@ def analyse(
     stations: Iterable[Station], query: CoverageQuery, demand: Sequence[DemandPoint] = ()
 ) -> Coverage:
     """How much of the region, and of its demand, the serving stations reach; its gaps; which
-    serving stations stand closer together than query.spacing_m."""
+    serving stations stand closer together than query.spacing_m (they name stations by id:
+    stations read from the store)."""
     serving = [s for s in stations if serves(s, query)]
     lats = np.array([s.lat for s in serving], dtype=float)
     lons = np.array([s.lon for s in serving], dtype=float)
@@ -322,7 +323,7 @@ def analyse(
             gaps += _gaps(district.grid if gap is None else gap, district, zone.epsg)
         if len(pieces):
             inside = shapely.intersection(zone.outline, circles.collect(pieces))
-            clipped.append((zone, shapely.get_parts(gk.unproject(inside, zone.epsg))))
+            clipped.append((zone, _polygons(gk.unproject(inside, zone.epsg))))
     gaps.sort(key=lambda g: -g.area_km2)
     redundant = _redundant(serving, lats, lons, query)
     demand_rows, tally = _demand(demand, lats, lons, query)
@@ -378,8 +379,15 @@ def _circles(zone: _Zone, lats, lons, radius_m: float) -> tuple[np.ndarray, np.n
     return circles.union(x, y, circles.circles(x, y, radii), radii), nearby[hit]
 
 
+def _polygons(geometry) -> np.ndarray:
+    """The polygons of an overlay's result, without the points or lines it may also hold
+    (a circle that only touches a border)."""
+    parts = shapely.get_parts(geometry)
+    return parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
+
+
 def _gaps(gap, district: _District, epsg: int) -> list[Gap]:
-    parts = shapely.get_parts(gap)
+    parts = _polygons(gap)
     ground = shapely.area(parts) / district.area_scale / 1e6
     keep = ground >= SLIVER_KM2
     parts = parts[keep]
