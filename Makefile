@@ -12,7 +12,7 @@ POSTGIS  ?= /usr/share/postgresql/15/extension/postgis.control
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve bench-postgis screenshots clean
+.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve bench-postgis bench-coverage screenshots clean
 
 ## List the targets
 help:
@@ -96,6 +96,10 @@ bench-serve: $(VENV)/.installed $(WRK)
 bench-postgis: $(VENV)/.installed $(WRK) $(POSTGIS)
 	PG_BIN=$(PG_BIN) $(BIN)/python bench/import_postgis.py --rows $(or $(ROWS),1000000)
 	WRK=$(WRK) PG_BIN=$(PG_BIN) $(BIN)/python bench/serve.py --store both $(if $(STATIONS),--stations $(STATIONS))
+
+## Coverage: our union of circles vs a plain component-wise union_all, analyse() at 10k/100k (SIZES=, NAIVE=1)
+bench-coverage: $(VENV)/.installed
+	$(BIN)/python bench/coverage.py $(if $(SIZES),--sizes $(SIZES)) $(if $(NAIVE),--naive)
 
 ## Regenerate docs/screenshots/ from the browser tests
 screenshots: $(VENV)/.installed $(CHROMIUM)

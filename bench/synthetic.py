@@ -48,10 +48,19 @@ def _located(rng, centres, size: int, spread: float):
     return lats[:size], lons[:size], codes[:size]
 
 
-def stations(n: int, seed: int = 7, prefix: str = "S", cities: int = 300, spread: float = 0.08):
-    """Yield n Station objects in batches of up to 50,000."""
+def stations(
+    n: int,
+    seed: int = 7,
+    prefix: str = "S",
+    cities: int = 300,
+    spread: float = 0.08,
+    centres: np.ndarray | None = None,
+):
+    """Yield n Station objects in batches of up to 50,000, around centres ((lat, lon) rows;
+    default: `cities` random ones)."""
     rng = np.random.default_rng(seed)
-    centres = city_centres(cities, rng)
+    if centres is None:
+        centres = city_centres(cities, rng)
     keys = list(FACILITIES.keys())
     for start in range(0, n, 50_000):
         size = min(50_000, n - start)

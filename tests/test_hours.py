@@ -123,3 +123,29 @@ def test_descriptions_in_both_languages(expr, zh, en):
 
 def test_unusual_syntax_is_shown_as_written():
     assert hours.describe("Jan-Feb 10:00-12:00", "zh") == "Jan-Feb 10:00-12:00"
+
+
+@pytest.mark.parametrize(
+    "expr", ["24/7", "Mo-Su 00:00-24:00", "00:00-24:00", "Mo-Su 00:00-12:00,12:00-24:00", " 24/7 "]
+)
+def test_always_open(expr):
+    assert hours.always_open(expr, at("2026-05-01 10:00"))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "",
+        '"by appointment"',  # the library reads a bare comment as open, with the comment
+        '24/7 "call first"',
+        "24/7 unknown",
+        "Mo-Fr 00:00-24:00",
+        "24/7; PH off",
+        "Mo-Su 00:00-24:00; PH off",
+        "24/7; 2027Jan01 off",
+        "Mo-Su 22:00-06:00",
+        "not hours at all",
+    ],
+)
+def test_not_always_open(expr):
+    assert not hours.always_open(expr, at("2026-05-01 10:00"))

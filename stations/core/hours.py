@@ -244,6 +244,24 @@ def next_change(expr: str, at: datetime | None = None) -> datetime | None:
     return change.replace(tzinfo=TZ) if change else None
 
 
+def always_open(expr: str, at: datetime | None = None) -> bool:
+    """Whether expr keeps a station open around the clock every day: '24/7', 'Mo-Su
+    00:00-24:00' and their equivalents. Hours that are unknown, closed on any day (PH off
+    included) or carry a comment ('"by appointment"', '24/7 "call first"') are not: a comment is
+    a condition a rider cannot check at 3 a.m."""
+    expr = expr.strip()
+    return bool(expr) and _always_open(expr, _local(at).year)
+
+
+@lru_cache(maxsize=4096)
+def _always_open(expr: str, year: int) -> bool:
+    if _problem(expr):
+        return False
+    compiled, start = _compiled(expr, year), datetime(year, 1, 1)
+    result, comment = compiled.state(start)
+    return result == State.OPEN and not comment and compiled.next_change(start) is None
+
+
 # -- description ------------------------------------------------------------------------------
 
 _DAY_NAMES = {

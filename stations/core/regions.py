@@ -7,7 +7,7 @@ it with shapely's STRtree. They load on first use, never at import (gunicorn for
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -149,6 +149,15 @@ def districts_of(prefix: str) -> list[Region]:
     """Every district whose adcode starts with prefix (e.g. '6301' for Xining)."""
     found = (region(c) for c in sorted(_district_names()) if c.startswith(prefix))
     return [r for r in found if r is not None]
+
+
+@lru_cache(maxsize=64)
+def outline(prefix: str):
+    """The union of districts_of(prefix)'s polygons, prepared (empty if there are none)."""
+    index = _district_index()
+    shape = shapely.union_all([_districts()[1][index[r.adcode]] for r in districts_of(prefix)])
+    shapely.prepare(shape)
+    return shape
 
 
 def in_extent(lat: float, lon: float) -> bool:
