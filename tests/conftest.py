@@ -166,7 +166,14 @@ def sample_csv(tmp_path) -> Path:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "SEARCH_LOG_FLUSH_SECONDS": 0,  # every search written at once, where tests see it
+        }
+    )
 
 
 @pytest.fixture
@@ -221,6 +228,7 @@ def api(seeded, database_url, clock):
             "SECRET_KEY": "test",
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,  # contract tests make many calls; test_partners checks limits
+            "SEARCH_LOG_FLUSH_SECONDS": 0,
         }
     )
     return app.test_client()
