@@ -24,9 +24,12 @@ from stations.store.copy import (
     copy_registry,
     describe_target,
 )
-from stations.store.protocols import AccountStore, StationStore, Store
+from stations.store.protocols import AccountStore, PlanningStore, StationStore, Store
 
-DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DEMO = SEEDS / "demo_stations.geojson"
+DEMO_DEMAND = SEEDS / "demo_demand.geojson"
+DEMO_DEMAND_LAYER = "演示需求（虚构）"
 
 
 def _store() -> Store:
@@ -134,8 +137,12 @@ def seed_command(if_empty, path):
     with _store() as store:
         if if_empty and store.count():
             click.echo(f"Database has {store.count()} stations; not seeding.")
+            if store.demo_count():  # a demo registry from before the demo demand existed
+                load_demo_demand(store)
             return
         run_import(store, path, None, dry_run=False)
+        if Path(path).resolve() == DEMO:
+            load_demo_demand(store)
         made = create_demo_users(store)
     click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
     if made:
@@ -174,6 +181,18 @@ def import_command(path, crs, dry_run):
         raise click.ClickException(f"{path}: no such file")
     with _store() as store:
         run_import(store, path, crs, dry_run)
+
+
+def load_demo_demand(store: PlanningStore) -> None:
+    """The FICTITIOUS demo demand of the four demo cities, as its own layer, unless loaded."""
+    if any(layer.name == DEMO_DEMAND_LAYER for layer in store.demand_layers()):
+        return
+    points = demand_files.read_demand(DEMO_DEMAND)
+    try:
+        store.replace_demand_layer(DEMO_DEMAND_LAYER, "demand", points, _now(), fictitious=True)
+    except StoreError as exc:
+        raise click.ClickException(f"{DEMO_DEMAND.name}: {exc}") from None
+    click.echo(f"Demo demand (FICTITIOUS): {len(points)} points as layer {DEMO_DEMAND_LAYER}")
 
 
 @click.command("import-demand")

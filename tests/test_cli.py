@@ -88,6 +88,27 @@ def test_seed_loads_demo_once(cli, db_path):
     assert 0.04 < all_day < 0.09
 
 
+def test_seed_loads_the_fictitious_demo_demand_once(cli, store):
+    first = cli("seed")
+    assert first.exit_code == 0, first.output
+    assert "Demo demand (FICTITIOUS): 1200 points as layer 演示需求（虚构）" in first.output
+    (layer,) = store.demand_layers()
+    assert (layer.name, layer.kind, layer.points, layer.fictitious) == (
+        "演示需求（虚构）",
+        "demand",
+        1200,
+        True,
+    )
+    for city in ("6301", "3401", "3702", "4101"):
+        assert len(store.demand_points(layer.name, city)) == 300
+    again = cli("seed", "--if-empty")
+    assert "not seeding" in again.output and "Demo demand" not in again.output
+    assert store.demand_layers() == [layer]
+    # A demo registry seeded before the demo demand existed gets it on the next start.
+    assert store.delete_demand_layer(layer.name)
+    assert "Demo demand (FICTITIOUS): 1200" in cli("seed", "--if-empty").output
+
+
 def test_database_url_is_honoured_by_a_real_process(tmp_path, sample_csv):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
     run = subprocess.run(
