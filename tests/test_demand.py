@@ -113,7 +113,9 @@ def test_searches_become_demand_only_in_cells_with_enough_searches():
     enough = SearchCell(7000, 26000, MIN_CELL_SEARCHES, 3)
     all_met = SearchCell(7001, 26000, 40, 0)
     (point,) = demand.searches_as_demand([few, enough, all_met])
-    assert point == DemandPoint(*cell_centre(7000, 26000), 3.0)
+    assert point == DemandPoint(*cell_centre(7000, 26000), 3.0, adcode="")  # in the sea
+    (zz,) = demand.searches_as_demand([SearchCell(*cell_of(*ZHENGZHOU), 9, 2)])
+    assert (zz.weight, zz.adcode[:4]) == (2.0, "4101")
 
 
 # -- through the API, on both stores ----------------------------------------------------------

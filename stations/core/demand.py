@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from math import ceil, cos, floor, fsum, radians
 from typing import TYPE_CHECKING
 
+from stations.core import regions
 from stations.core.geo import BBox
 from stations.core.text import clean, control_character
 
@@ -176,15 +177,16 @@ def search_cells(store: "PlanningStore", box: BBox, since_day: str) -> list[Sear
 
 
 def searches_as_demand(cells: Iterable[SearchCell]) -> list[DemandPoint]:
-    """Unmet searches as demand: one point per cell at its centre, weighted by its unmet
-    searches. Cells with too few searches to show, or none unmet, are left out."""
-    points = []
-    for cell in cells:
-        if cell.searches < MIN_CELL_SEARCHES or cell.unmet <= 0:
-            continue
-        lat, lon = cell_centre(cell.row, cell.col)
-        points.append(DemandPoint(lat, lon, float(cell.unmet)))
-    return points
+    """Unmet searches as demand: one point per cell at its centre (with the district it lies
+    in), weighted by its unmet searches. Cells with too few searches to show, or none unmet,
+    are left out."""
+    shown = [c for c in cells if c.searches >= MIN_CELL_SEARCHES and c.unmet > 0]
+    centres = [cell_centre(c.row, c.col) for c in shown]
+    codes = regions.locate_many([lat for lat, _ in centres], [lon for _, lon in centres])
+    return [
+        DemandPoint(lat, lon, float(c.unmet), adcode=code or "")
+        for c, (lat, lon), code in zip(shown, centres, codes, strict=True)
+    ]
 
 
 # -- layers -----------------------------------------------------------------------------------
