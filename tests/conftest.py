@@ -70,6 +70,17 @@ def db_path(tmp_path) -> Path:
 STORE_KINDS = ["sqlite", "postgis"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forget_search_counts_at_exit():
+    """Search counts a test app kept in memory (SEARCH_LOG_FLUSH_SECONDS above 0) belong to
+    databases the tests have dropped by the time the process exits: forget them rather than
+    write them at exit (a real server's exit flush is tested with gunicorn, test_demand.py)."""
+    yield
+    from stations.web import searchlog
+
+    searchlog._logs.clear()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL + PostGIS server on loopback for the whole run (tests/pgserver.py;
