@@ -1,9 +1,13 @@
-"""Generate seeds/demo_stations.geojson: FICTITIOUS demo stations in four real cities.
+"""Generate seeds/demo_stations.geojson and seeds/demo_demand.geojson: FICTITIOUS demo
+stations and worker demand in four real cities.
 
 Every station here is invented. The points are drawn around each city's centre and kept only
 where they fall inside one of the city's urban districts (real boundaries), so they sit in
-plausible places; names, addresses, managers and phone numbers are made up. Run from the
-project root to regenerate (deterministic):
+plausible places; names, addresses, managers and phone numbers are made up. The demand is
+invented too: weighted points (workers), denser near the centre, with clusters around a few
+outlying work areas far from most demo stations, each inside one of the city's districts. Run
+from the project root to regenerate (deterministic; the demand has a random generator of its
+own, so the stations do not change when it does):
 
     python seeds/make_demo.py
 """
@@ -22,6 +26,7 @@ import shapely  # noqa: E402
 from stations.core import datum, regions  # noqa: E402
 
 OUT = ROOT / "seeds" / "demo_stations.geojson"
+DEMAND_OUT = ROOT / "seeds" / "demo_demand.geojson"
 VERIFIED_BY = date(2026, 11, 1)
 
 CITIES = [
@@ -188,6 +193,28 @@ GIVEN = [
 ]
 
 
+# Demand per city: prefix -> (city adcode, points, outlying work areas (lat, lon)). The areas
+# are rough places where many outdoor workers gather (logistics parks, development zones).
+DEMAND = {
+    "XN": ("6301", 300, [(36.680, 101.735), (36.600, 101.870), (36.500, 101.570)]),
+    "HF": (
+        "3401",
+        300,
+        [(31.905, 117.380), (31.770, 117.195), (31.720, 117.160), (31.885, 117.470)],
+    ),
+    "QD": (
+        "3702",
+        300,
+        [(36.305, 120.395), (35.965, 120.195), (36.390, 120.450), (36.165, 120.430)],
+    ),
+    "ZZ": (
+        "4101",
+        300,
+        [(34.530, 113.850), (34.755, 113.760), (34.810, 113.550), (34.720, 113.980)],
+    ),
+}
+
+
 def pick(rng, weighted):
     return rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
@@ -284,12 +311,72 @@ def main():
         ),
         "features": features,
     }
+    write(OUT, doc)
+    print(f"wrote {len(features)} fictitious stations to {OUT.relative_to(ROOT)}")
+    demand = demand_features()
+    write(
+        DEMAND_OUT,
+        {
+            "type": "FeatureCollection",
+            "name": "Yizhan demo demand — FICTITIOUS / 演示需求（虚构）",
+            "description": (
+                "FICTITIOUS DEMO DATA. Every point and weight here is invented for demonstrating "
+                "coverage planning: no survey, order log or census lies behind it. The points are "
+                "random places inside real districts. 本文件为虚构的演示需求数据，点位与权重均为编造，"
+                "仅供演示覆盖规划。"
+            ),
+            "features": demand,
+        },
+    )
+    print(f"wrote {len(demand)} fictitious demand points to {DEMAND_OUT.relative_to(ROOT)}")
+
+
+def demand_features():
+    """Weighted worker demand per city: half near the centre, most of the rest around outlying
+    work areas, a tenth scattered wide; only points inside the city's districts are kept."""
+    rng = random.Random(20261102)  # its own: the stations' draws stay as they were
+    features = []
+    for prefix, (c_lat, c_lon), spread, *_ in CITIES:
+        city, count, areas = DEMAND[prefix]
+        shapes = {r.adcode: regions.district_geometry(r.adcode) for r in regions.districts_of(city)}
+        n = 0
+        while n < count:
+            draw = rng.random()
+            if draw < 0.5:
+                lat, lon, weight = rng.gauss(c_lat, spread), rng.gauss(c_lon, spread * 1.2), (5, 60)
+            elif draw < 0.9:
+                a_lat, a_lon = rng.choice(areas)
+                lat, lon, weight = rng.gauss(a_lat, 0.02), rng.gauss(a_lon, 0.025), (20, 150)
+            else:
+                lat, lon = rng.gauss(c_lat, spread * 3), rng.gauss(c_lon, spread * 3.6)
+                weight = (3, 30)
+            lat, lon = round(lat, 5), round(lon, 5)
+            inside = [code for code, g in shapes.items() if shapely.contains_xy(g, lon, lat)]
+            if not inside:
+                continue
+            n += 1
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {
+                        "weight": rng.randint(*weight),
+                        "label": f"虚构需求点 {prefix}-{n:04d}",
+                        "adcode": inside[0],
+                        "fictitious": True,
+                    },
+                }
+            )
+    return features
+
+
+def write(path, doc):
+    """GeoJSON with one feature per line: diffs stay readable."""
     head = json.dumps(
         {k: v for k, v in doc.items() if k != "features"}, ensure_ascii=False, indent=1
     )
-    lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
-    OUT.write_text(head[:-2] + ',\n "features": [\n' + lines + "\n]}\n", encoding="utf-8")
-    print(f"wrote {len(features)} fictitious stations to {OUT.relative_to(ROOT)}")
+    lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in doc["features"])
+    path.write_text(head[:-2] + ',\n "features": [\n' + lines + "\n]}\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

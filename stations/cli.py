@@ -16,6 +16,8 @@ from stations.core import (
     accounts,
     coverage_export,
     coverage_report,
+    demand,
+    demand_files,
     importer,
     readers,
     standards,
@@ -34,9 +36,12 @@ from stations.store.copy import (
     copy_registry,
     describe_target,
 )
-from stations.store.protocols import AccountStore, StationStore, Store
+from stations.store.protocols import AccountStore, PlanningStore, StationStore, Store
 
-DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo_stations.geojson"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DEMO = SEEDS / "demo_stations.geojson"
+DEMO_DEMAND = SEEDS / "demo_demand.geojson"
+DEMO_DEMAND_LAYER = "演示需求（虚构）"
 
 
 def _store() -> Store:
@@ -144,8 +149,12 @@ def seed_command(if_empty, path):
     with _store() as store:
         if if_empty and store.count():
             click.echo(f"Database has {store.count()} stations; not seeding.")
+            if store.demo_count():  # a demo registry from before the demo demand existed
+                load_demo_demand(store)
             return
         run_import(store, path, None, dry_run=False)
+        if Path(path).resolve() == DEMO:
+            load_demo_demand(store)
         made = create_demo_users(store)
     click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
     if made:
@@ -184,6 +193,109 @@ def import_command(path, crs, dry_run):
         raise click.ClickException(f"{path}: no such file")
     with _store() as store:
         run_import(store, path, crs, dry_run)
+
+
+def load_demo_demand(store: PlanningStore) -> None:
+    """The FICTITIOUS demo demand of the four demo cities, as its own layer, unless loaded."""
+    if any(layer.name == DEMO_DEMAND_LAYER for layer in store.demand_layers()):
+        return
+    points = demand_files.read_demand(DEMO_DEMAND)
+    try:
+        store.replace_demand_layer(DEMO_DEMAND_LAYER, "demand", points, _now(), fictitious=True)
+    except StoreError as exc:
+        raise click.ClickException(f"{DEMO_DEMAND.name}: {exc}") from None
+    click.echo(f"Demo demand (FICTITIOUS): {len(points)} points as layer {DEMO_DEMAND_LAYER}")
+
+
+@click.command("import-demand")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--layer", "name", required=True, help="The layer's name, e.g. 合肥外卖骑手2026.")
+@click.option(
+    "--kind",
+    type=click.Choice(demand.LAYER_KINDS),
+    default="demand",
+    show_default=True,
+    help="demand: weighted points (a weight column is required); candidates: possible sites "
+    "for new stations (weight optional, 1 when missing).",
+)
+@click.option(
+    "--crs",
+    type=click.Choice(DATUMS.keys()),
+    help="Datum of the file's coordinates when a row has no crs of its own (default wgs84).",
+)
+@click.option("--replace", is_flag=True, help="Replace the layer if it exists.")
+def import_demand_command(path, name, kind, crs, replace):
+    """Import a layer of demand points (or candidate sites) from CSV, XLSX or GeoJSON.
+
+    Headers may be Chinese or English: 纬度/lat, 经度/lon, 权重/weight (or 人数, 数量,
+    population, orders), 名称/label, 坐标系/crs. Points must lie in mainland China. Any bad row
+    refuses the whole file, and every bad row is listed as "row N, column X: reason".
+
+    Example:
+
+    \b
+        flask --app app import-demand riders.csv --layer 合肥骑手 --crs gcj02
+    """
+    try:
+        name = demand.check_layer(name, kind)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not Path(path).exists():
+        raise click.ClickException(f"{path}: no such file")
+    with _store() as store:
+        existing = {layer.name: layer for layer in store.demand_layers()}
+        if name in existing and not replace:
+            raise click.ClickException(
+                f"layer {name} exists ({existing[name].points} points); add --replace to "
+                "replace it; nothing was imported"
+            )
+        try:
+            points = demand_files.read_demand(path, crs, kind=kind)
+        except demand_files.DemandRejected as exc:
+            if not exc.bad_rows:
+                raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            bad = exc.bad_rows
+            raise click.ClickException(
+                f"{path}: {bad} bad row{'s' if bad != 1 else ''}; nothing was imported"
+            ) from None
+        try:
+            count = store.replace_demand_layer(name, kind, points, _now(), fictitious=False)
+        except StoreError as exc:
+            raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
+    total = demand.total_weight(points)
+    verb = "replaced" if name in existing else "imported"
+    click.echo(f"{path}: {count} points {verb} as {kind} layer {name} (total weight {total:g})")
+
+
+@click.command("demand-layers")
+@with_appcontext
+@click.option("--delete", "doomed", metavar="NAME", help="Delete this layer and its points.")
+def demand_layers_command(doomed):
+    """List the demand layers and candidate-site layers (or delete one).
+
+    Example:
+
+    \b
+        flask --app app demand-layers
+    """
+    with _store() as store:
+        if doomed is not None:
+            if not store.delete_demand_layer(doomed):
+                raise click.ClickException(f"no layer {doomed}")
+            click.echo(f"Deleted layer {doomed}")
+            return
+        layers = store.demand_layers()
+    if not layers:
+        click.echo("No demand layers; add one with import-demand.")
+    for layer in layers:
+        mark = "  FICTITIOUS (demo)" if layer.fictitious else ""
+        click.echo(
+            f"{layer.name}  {layer.kind:<10} {layer.points:>7} points  "
+            f"total weight {layer.total_weight:g}  imported {layer.imported_at}{mark}"
+        )
 
 
 @click.command("export")
@@ -633,6 +745,8 @@ COMMANDS = (
     init_db_command,
     seed_command,
     import_command,
+    import_demand_command,
+    demand_layers_command,
     export_command,
     stats_command,
     user_group,

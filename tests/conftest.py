@@ -70,6 +70,17 @@ def db_path(tmp_path) -> Path:
 STORE_KINDS = ["sqlite", "postgis"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forget_search_counts_at_exit():
+    """Search counts a test app kept in memory (SEARCH_LOG_FLUSH_SECONDS above 0) belong to
+    databases the tests have dropped by the time the process exits: forget them rather than
+    write them at exit (a real server's exit flush is tested with gunicorn, test_demand.py)."""
+    yield
+    from stations.web import searchlog
+
+    searchlog._logs.clear()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL + PostGIS server on loopback for the whole run (tests/pgserver.py;
@@ -166,7 +177,14 @@ def sample_csv(tmp_path) -> Path:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "SEARCH_LOG_FLUSH_SECONDS": 0,  # every search written at once, where tests see it
+        }
+    )
 
 
 @pytest.fixture
@@ -221,6 +239,7 @@ def api(seeded, database_url, clock):
             "SECRET_KEY": "test",
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,  # contract tests make many calls; test_partners checks limits
+            "SEARCH_LOG_FLUSH_SECONDS": 0,
         }
     )
     return app.test_client()

@@ -88,6 +88,27 @@ def test_seed_loads_demo_once(cli, db_path):
     assert 0.04 < all_day < 0.09
 
 
+def test_seed_loads_the_fictitious_demo_demand_once(cli, store):
+    first = cli("seed")
+    assert first.exit_code == 0, first.output
+    assert "Demo demand (FICTITIOUS): 1200 points as layer 演示需求（虚构）" in first.output
+    (layer,) = store.demand_layers()
+    assert (layer.name, layer.kind, layer.points, layer.fictitious) == (
+        "演示需求（虚构）",
+        "demand",
+        1200,
+        True,
+    )
+    for city in ("6301", "3401", "3702", "4101"):
+        assert len(store.demand_points(layer.name, city)) == 300
+    again = cli("seed", "--if-empty")
+    assert "not seeding" in again.output and "Demo demand" not in again.output
+    assert store.demand_layers() == [layer]
+    # A demo registry seeded before the demo demand existed gets it on the next start.
+    assert store.delete_demand_layer(layer.name)
+    assert "Demo demand (FICTITIOUS): 1200" in cli("seed", "--if-empty").output
+
+
 def test_database_url_is_honoured_by_a_real_process(tmp_path, sample_csv):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
     run = subprocess.run(
@@ -196,6 +217,88 @@ def test_export_then_import_gives_the_same_stations(app, cli, tmp_path, ext, lan
         copied = [s.content() for s in b.iter_stations()]
     assert copied == original
     assert any(s["coord_source"] == "bd09" for s in copied)  # provenance survived the trip
+
+
+# -- demand layers ----------------------------------------------------------------------------
+
+DEMAND_HEADER = ["纬度", "经度", "人数", "名称"]
+DEMAND_ROWS = [["36.6171", "101.7782", "30", "城中区"], ["31.8206", "117.2272", "12.5", ""]]
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_import_demand_stores_a_layer_and_lists_it(cli, store, tmp_path):
+    path = write_csv(tmp_path / "riders.csv", DEMAND_ROWS, header=DEMAND_HEADER)
+    assert "No demand layers" in cli("demand-layers").output
+    result = cli("import-demand", path, "--layer", "合肥骑手")
+    assert result.exit_code == 0, result.output
+    assert "2 points imported as demand layer 合肥骑手 (total weight 42.5)" in result.output
+    assert [p.adcode for p in store.demand_points("合肥骑手")] == ["630103", "340104"]
+    sites = write_csv(tmp_path / "sites.csv", [["36.62", "101.75"]], header=["lat", "lon"])
+    assert cli("import-demand", sites, "--layer", "候选", "--kind", "candidates").exit_code == 0
+    listed = cli("demand-layers").output.splitlines()
+    assert listed[0].startswith("候选  candidates") and "1 points" in listed[0]
+    assert listed[1].startswith("合肥骑手  demand") and "total weight 42.5" in listed[1]
+    assert "FICTITIOUS" not in "".join(listed)
+    assert cli("demand-layers", "--delete", "候选").output.strip() == "Deleted layer 候选"
+    gone = cli("demand-layers", "--delete", "候选")
+    assert gone.exit_code == 1 and "no layer 候选" in gone.output
+    assert [layer.name for layer in store.demand_layers()] == ["合肥骑手"]
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_an_existing_layer_is_replaced_only_when_asked(cli, store, tmp_path):
+    path = write_csv(tmp_path / "riders.csv", DEMAND_ROWS, header=DEMAND_HEADER)
+    assert cli("import-demand", path, "--layer", "骑手").exit_code == 0
+    smaller = write_csv(tmp_path / "one.csv", DEMAND_ROWS[:1], header=DEMAND_HEADER)
+    refused = cli("import-demand", smaller, "--layer", "骑手")
+    assert refused.exit_code == 1
+    assert "layer 骑手 exists (2 points); add --replace" in refused.output
+    assert len(store.demand_points("骑手")) == 2
+    replaced = cli("import-demand", smaller, "--layer", "骑手", "--replace")
+    assert replaced.exit_code == 0 and "1 points replaced" in replaced.output
+    assert len(store.demand_points("骑手")) == 1
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS, indirect=True)
+def test_a_bad_demand_file_lists_every_problem_and_stores_nothing(
+    cli, store, database_url, tmp_path
+):
+    good = write_csv(tmp_path / "good.csv", DEMAND_ROWS, header=DEMAND_HEADER)
+    assert cli("import-demand", good, "--layer", "骑手").exit_code == 0
+    before = RawDB(database_url).snapshot()
+    rows = [*DEMAND_ROWS, ["abc", "117.2", "3", ""], ["31.8", "117.2", "-4", ""]]
+    bad = write_csv(tmp_path / "bad.csv", rows, header=DEMAND_HEADER)
+    for layer in ("骑手", "新的"):
+        result = cli("import-demand", bad, "--layer", layer, "--replace")
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [
+            "row 4, column 纬度: must be a decimal number, not 'abc'",
+            "row 5, column 人数: must be more than 0, not -4",
+            f"Error: {bad}: 2 bad rows; nothing was imported",
+        ]
+    assert RawDB(database_url).snapshot() == before
+    whole = cli(
+        "import-demand", write_csv(tmp_path / "w.csv", [], header=["lat", "lon"]), "--layer", "x"
+    )
+    assert (
+        whole.exit_code == 1
+        and "no weight column" in whole.output
+        and "Traceback" not in whole.output
+    )
+
+
+def test_a_gcj02_demand_file_is_stored_in_wgs84(cli, store, tmp_path):
+    from stations.core import datum
+
+    lat, lon = datum.gcj02_from_wgs84(36.6171, 101.7782)
+    path = write_csv(
+        tmp_path / "amap.csv", [[f"{lat:.9f}", f"{lon:.9f}", "8", ""]], header=DEMAND_HEADER
+    )
+    assert cli("import-demand", path, "--layer", "高德", "--crs", "gcj02").exit_code == 0
+    (point,) = store.demand_points("高德")
+    assert point.lat == pytest.approx(36.6171, abs=1e-6) and point.lon == pytest.approx(
+        101.7782, abs=1e-6
+    )
 
 
 # -- a kill in the middle of the write --------------------------------------------------------

@@ -25,7 +25,7 @@ from app import create_app
 from stations.core import standards
 from stations.store import copy as copy_module
 
-from conftest import new_postgis_database
+from conftest import new_postgis_database, write_csv
 
 XN, HF, QD = 1, 2, 3  # station ids of the sample: Xining, Hefei, Qingdao
 TABLES = [t for t, _ in copy_module.TABLES]
@@ -36,8 +36,9 @@ COMMON = {
     ("station_changes", "before"): lambda v: None if v is None else json.loads(v),
     ("station_changes", "after"): lambda v: None if v is None else json.loads(v),
     ("audits", "passed"): lambda v: {0: False, 1: True}[v],
+    ("demand_layers", "fictitious"): lambda v: {0: False, 1: True}[v],
 }
-ORDER = {"region_profiles": "region"}
+ORDER = {"region_profiles": "region", "search_cells": "day, cell_row, cell_col"}
 
 
 @pytest.fixture
@@ -55,6 +56,7 @@ def staff_app(seeded, db_path, clock, store):
             "SECRET_KEY": "copy",
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,
+            "SEARCH_LOG_FLUSH_SECONDS": 0,
         }
     )
 
@@ -124,6 +126,19 @@ def registry(staff_app, cli, store, db_path):
     store.set_region_profile("63", "liuyou_b")
     assert cli("user", "disable", "viewer").exit_code == 0
     sign_in(staff_app.test_client(), "boss", "wrong password")
+    # riders' searches (the search log), a demand layer and a fictitious demo one
+    for query in ("lat=34.7466&lon=113.6253", "lat=36.6171&lon=101.7782"):
+        assert client.get(f"/api/v1/stations/nearest?{query}").status_code == 200
+    store.record_searches({("2026-11-19", 8000, 26000): (4, 1)})
+    riders = write_csv(
+        db_path.parent / "riders.csv",
+        [["36.6171", "101.7782", "30", "城中区"]],
+        ["纬度", "经度", "人数", "名称"],
+    )
+    assert cli("import-demand", riders, "--layer", "骑手").exit_code == 0
+    store.replace_demand_layer(
+        "演示需求（虚构）", "demand", store.demand_points("骑手"), "now", True
+    )
     return db_path
 
 
@@ -219,7 +234,7 @@ def test_every_row_and_value_comes_across(registry, cli, target):
         ).fetchone()[0]
         assert new_station == 4
         for table in TABLES:
-            if table in ("staff_sessions", "region_profiles"):
+            if table in ("staff_sessions", "region_profiles", "search_cells"):
                 continue
             top = conn.execute(f"select max(id) from {table}").fetchone()[0]
             following = conn.execute(

@@ -18,6 +18,7 @@ import pytest
 from stations.core.accounts import ApiKey, StaffSession, User
 from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report, ReportCount
+from stations.core.demand import DemandLayer, DemandPoint, SearchCell, cell_centre, cell_of
 from stations.core.editing import Change
 from stations.core.geo import BBox
 from stations.core.hours import TZ
@@ -618,6 +619,75 @@ def test_api_keys(store):
         ("hefei-portal", LATER),
         ("national-map", None),
     ]
+
+
+# -- coverage planning ------------------------------------------------------------------------
+
+DAY, NEXT_DAY = "2026-11-20", "2026-11-21"
+CHINA = BBox(18, 73, 54, 136)
+
+
+def test_search_counts_add_up_per_cell_and_day(store):
+    xn, hf = cell_of(*XINING), cell_of(*HEFEI)
+    store.record_searches({(DAY, *xn): (3, 1), (DAY, *hf): (5, 5)})
+    store.record_searches({(DAY, *xn): (2, 2), (NEXT_DAY, *xn): (1, 0)})
+    store.record_searches({})  # an empty flush writes nothing
+    # By row (south first), summed over the days since the one given.
+    assert store.search_cells(CHINA, DAY, 1) == [SearchCell(*hf, 5, 5), SearchCell(*xn, 6, 3)]
+    assert store.search_cells(CHINA, NEXT_DAY, 1) == [SearchCell(*xn, 1, 0)]
+    assert store.search_cells(CHINA, DAY, 6) == [SearchCell(*xn, 6, 3)]  # at least min_searches
+    assert store.search_cells(CHINA, "2026-11-22", 1) == []
+    # A box takes the cells whose centre lies in it.
+    lat, lon = cell_centre(*xn)
+    around = BBox(lat - 1e-6, lon - 1e-6, lat + 1e-6, lon + 1e-6)
+    assert store.search_cells(around, DAY, 1) == [SearchCell(*xn, 6, 3)]
+    beside = BBox(lat + 1e-6, lon - 1, lat + 1, lon + 1)  # holds the cell's north half only
+    assert store.search_cells(beside, DAY, 1) == []
+
+
+def test_search_counts_older_than_the_kept_days_are_dropped(store):
+    xn = cell_of(*XINING)
+    store.record_searches({("2025-10-15", *xn): (7, 7), ("2025-10-16", *xn): (1, 1)})
+    store.record_searches({(DAY, *xn): (1, 0)})  # 400 days after 2025-10-16
+    assert store.search_cells(CHINA, "2000-01-01", 1) == [SearchCell(*xn, 2, 1)]
+
+
+def _points() -> list[DemandPoint]:
+    return [
+        DemandPoint(36.6171, 101.7782, 30.0, "城中区骑手", "630103"),
+        DemandPoint(36.62, 101.75, 0.25, "", "630104"),
+        DemandPoint(31.8206, 117.2272, 12.5, "蜀山区", "340104"),
+    ]
+
+
+def test_demand_layers_are_stored_and_listed(store):
+    points = _points()
+    assert store.replace_demand_layer("骑手", "demand", points, NOW, False) == 3
+    assert store.replace_demand_layer("DEMO", "candidates", points[:1], LATER, True) == 1
+    assert store.demand_layers() == [
+        DemandLayer("DEMO", "candidates", 1, 30.0, LATER, True),
+        DemandLayer("骑手", "demand", 3, 42.75, NOW, False),
+    ]
+    assert store.demand_points("骑手") == points  # in the order imported, values as given
+    assert store.demand_points("骑手", "6301") == points[:2]
+    assert store.demand_points("骑手", "630104") == points[1:2]
+    assert store.demand_points("骑手", "44") == [] and store.demand_points("nope") == []
+
+
+def test_a_demand_layer_is_replaced_whole_or_not_at_all(store):
+    points = _points()
+    store.replace_demand_layer("骑手", "demand", points, NOW, False)
+    assert store.replace_demand_layer("骑手", "demand", points[2:], LATER, False) == 1
+    assert store.demand_points("骑手") == points[2:]  # nothing of the old layer is left
+    (layer,) = store.demand_layers()
+    assert (layer.points, layer.total_weight, layer.imported_at) == (1, 12.5, LATER)
+    refused = [points[0], DemandPoint(36.6, 101.7, 0.0)]  # the database refuses weight 0
+    with pytest.raises(Exception):  # noqa: B017 - each database names it differently
+        store.replace_demand_layer("骑手", "demand", refused, NOW, False)
+    assert store.demand_points("骑手") == points[2:] and store.demand_layers() == [layer]
+    assert store.delete_demand_layer("骑手")
+    assert store.demand_layers() == [] and store.demand_points("骑手") == []
+    assert not store.delete_demand_layer("骑手")
 
 
 # -- lifecycle --------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("audit_items", "id"),
     ("region_profiles", "region"),
     ("api_keys", "id"),
+    ("search_cells", "day"),
+    ("demand_layers", "id"),
+    ("demand_points", "id"),
 )
 # Target columns filled from something else than the SQLite column of the same name.
 SOURCE_EXPRESSIONS = {("audit_items", "id"): "rowid"}

@@ -23,6 +23,7 @@ from stations.core.accounts import ApiKey, StaffSession, User
 from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report, ReportCount
 from stations.core.counts import RegionSummary, RegistrySummary
+from stations.core.demand import DemandLayer, DemandPoint, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
 from stations.core.locator import Cluster, Hit
@@ -347,8 +348,55 @@ class PartnerStore(Protocol):
         ...
 
 
+class PlanningStore(Transactional, Protocol):
+    """What coverage planning keeps: the search log's grid cells (counts per ~500 m cell and
+    day, never a point, an address or a client) and imported demand layers."""
+
+    def record_searches(self, counts: Mapping[tuple[str, int, int], tuple[int, int]]) -> None:
+        """Add (searches, unmet) to each (day, row, col) cell (core.demand's grid), in one
+        transaction; days older than core.demand.KEEP_DAYS before the newest are dropped."""
+        ...
+
+    def search_cells(self, box: BBox, since_day: str, min_searches: int) -> list[SearchCell]:
+        """Cells whose centre lies in the box, summed over the days since since_day (included),
+        those with at least min_searches only; by row and column."""
+        ...
+
+    def replace_demand_layer(
+        self,
+        name: str,
+        kind: str,
+        points: Sequence[DemandPoint],
+        now: str,
+        fictitious: bool,
+    ) -> int:
+        """Store a layer's points in place of whatever the layer held, in one transaction (a
+        failure keeps the old layer whole); how many points it now holds."""
+        ...
+
+    def demand_layers(self) -> list[DemandLayer]:
+        """Every layer, by name."""
+        ...
+
+    def demand_points(self, name: str, region: str = "") -> list[DemandPoint]:
+        """A layer's points (in a region: an adcode prefix), in the order they were imported;
+        none for an unknown layer."""
+        ...
+
+    def delete_demand_layer(self, name: str) -> bool:
+        """Delete a layer and its points; False when there was no such layer."""
+        ...
+
+
 class Store(
-    StationStore, SpatialStore, CheckinStore, AccountStore, AuditStore, PartnerStore, Protocol
+    StationStore,
+    SpatialStore,
+    CheckinStore,
+    AccountStore,
+    AuditStore,
+    PartnerStore,
+    PlanningStore,
+    Protocol,
 ):
     """Every concern, and the store's own lifecycle."""
 

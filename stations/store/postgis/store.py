@@ -26,6 +26,7 @@ from stations.store.errors import StoreError, VersionConflict
 from stations.store.own_transaction import OwnTransactions
 from stations.store.postgis import migrate as migrations
 from stations.store.postgis.base import Params, translated
+from stations.store.postgis.planning import PlanningQueries
 from stations.store.postgis.pool import MAX_SIZE, pool_for, unreachable
 from stations.store.postgis.published import (
     CHUNK,
@@ -44,7 +45,9 @@ from stations.store.protocols import Store
 BUSY_TIMEOUT_MS = 5000
 
 
-class PostGISStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries):
+class PostGISStore(
+    OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries
+):
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, max_size: int = MAX_SIZE):
         self.url = url
         self.busy_timeout_ms = busy_timeout_ms

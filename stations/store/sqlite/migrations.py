@@ -243,3 +243,44 @@ def m005_index_changes(db):
         end;
         """
     )
+
+
+@migrations()
+def m006_planning(db):
+    db.executescript(
+        """
+        -- The search log: how many nearest searches each ~500 m grid cell saw a day, and how
+        -- many found no station near (core/demand.py's grid). Never a point, an address or a
+        -- client: the row and column are all that is kept of where a search was made.
+        create table search_cells (
+            day text not null,                  -- ISO date, China time
+            cell_row integer not null,
+            cell_col integer not null,
+            searches integer not null check (searches > 0),
+            unmet integer not null check (unmet between 0 and searches),
+            primary key (day, cell_row, cell_col)
+        );
+        create index search_cells_cell on search_cells (cell_row, cell_col);
+
+        -- Imported demand (weighted points) and candidate sites, replaced whole by name.
+        create table demand_layers (
+            id integer primary key,
+            name text not null unique,
+            kind text not null check (kind in ('demand', 'candidates')),
+            fictitious integer not null default 0 check (fictitious in (0, 1)),  -- demo data
+            points integer not null,
+            total_weight real not null,
+            imported_at text not null
+        );
+        create table demand_points (
+            id integer primary key,
+            layer_id integer not null references demand_layers (id) on delete cascade,
+            lat real not null check (lat between -90 and 90),    -- WGS-84 only
+            lon real not null check (lon between -180 and 180),  -- WGS-84 only
+            weight real not null check (weight > 0),
+            label text not null default '',
+            adcode text not null default ''
+        );
+        create index demand_points_layer on demand_points (layer_id, adcode);
+        """
+    )

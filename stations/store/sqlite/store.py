@@ -19,6 +19,7 @@ from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
+from stations.store.sqlite.planning import PlanningQueries
 from stations.store.sqlite.published import (
     PUBLISHED,
     PublishedQueries,
@@ -60,7 +61,7 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries):
+class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms

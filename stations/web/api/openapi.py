@@ -66,6 +66,9 @@ def document(server_url: str = "/") -> dict:
                 "get": {
                     "operationId": "nearest",
                     "summary": "The nearest stations, by exact geodesic distance",
+                    "description": "Each answered search is counted for coverage planning in a "
+                    "~500 m grid cell, with whether a station was found within 1 km; the point "
+                    "itself, the address and the client are not kept.",
                     "parameters": [
                         _param(
                             "lat",

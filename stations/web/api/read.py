@@ -6,11 +6,11 @@ from datetime import datetime
 
 from flask import Response, render_template, request
 
-from stations.core import datum, listing, present, regions, writers
+from stations.core import datum, demand, listing, present, regions, writers
 from stations.core.hours import TZ
 from stations.core.model import check_range, stored_id
 from stations.core.published import PUBLIC_STATUSES
-from stations.web import params
+from stations.web import params, searchlog
 from stations.web.api.base import (
     LICENCE_URL,
     MAP_MARKERS_MAX,
@@ -96,7 +96,10 @@ def nearest():
         ),
         "features": features(store, stations, [h.id for h in hits], extra),
     }
-    return json_response(body, geo=True)
+    response = json_response(body, geo=True)
+    # Counted per ~500 m cell for coverage planning; the point itself is not kept.
+    searchlog.record(q_lat, q_lon, demand.is_met(hits, stations))
+    return response
 
 
 @bp.get("/stations/<int:station_id>")
