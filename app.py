@@ -5,7 +5,7 @@ DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated int
 folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
 XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
 in QR codes), MAP_CENTER ("lat,lon" where the map opens; default: the busiest city),
-AUDIT_INTERVAL_DAYS, SEARCH_LOG_FLUSH_SECONDS, the API's rate limits (RATELIMIT_CLIENT,
+AUDIT_INTERVAL_DAYS, COVERAGE_TARGET, SEARCH_LOG_FLUSH_SECONDS, the API's rate limits (RATELIMIT_CLIENT,
 RATELIMIT_ADDRESS, RATELIMIT_KEY, RATELIMIT_STORAGE_URL), TRUSTED_PROXIES and
 SESSION_COOKIE_SECURE. The README's configuration table lists the same names; a test keeps the
 two in step. A malformed value stops start-up with a message naming the variable, rather than
@@ -62,6 +62,19 @@ def _whole_number(name: str, default: int) -> int:
     return int(text)
 
 
+def _share(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ValueError(f"{name} must be a share between 0 and 1, e.g. '{default}', not {text!r}")
+    return value
+
+
 # Rate limits in the `limits` notation Flask-Limiter reads; checked at start-up.
 RATE_LIMITS = {
     "RATELIMIT_CLIENT": "120 per minute",  # one client: address + browser + language
@@ -99,6 +112,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
         MAP_CENTER=_centre(os.environ.get("MAP_CENTER", "")),
         AUDIT_INTERVAL_DAYS=_whole_number("AUDIT_INTERVAL_DAYS", 180),
+        # The share of demand (of area, with no demand data) a region aims to have within
+        # its service circle: the coverage page's progress bar.
+        COVERAGE_TARGET=_share("COVERAGE_TARGET", 0.8),
         # The search log (coverage planning): how long a process keeps its per-cell counts
         # before writing them to the database; 0 writes at every search.
         SEARCH_LOG_FLUSH_SECONDS=_whole_number("SEARCH_LOG_FLUSH_SECONDS", 30),

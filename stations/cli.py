@@ -18,6 +18,7 @@ from stations.core import (
     coverage_report,
     demand,
     demand_files,
+    demand_import,
     importer,
     readers,
     standards,
@@ -237,21 +238,17 @@ def import_demand_command(path, name, kind, crs, replace):
     \b
         flask --app app import-demand riders.csv --layer 合肥骑手 --crs gcj02
     """
-    try:
-        name = demand.check_layer(name, kind)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
     if not Path(path).exists():
         raise click.ClickException(f"{path}: no such file")
     with _store() as store:
-        existing = {layer.name: layer for layer in store.demand_layers()}
-        if name in existing and not replace:
-            raise click.ClickException(
-                f"layer {name} exists ({existing[name].points} points); add --replace to "
-                "replace it; nothing was imported"
-            )
         try:
-            points = demand_files.read_demand(path, crs, kind=kind)
+            done = demand_import.import_layer(
+                store, path, name, kind, crs, replace=replace, now=_now()
+            )
+        except demand_import.LayerExists as exc:
+            raise click.ClickException(
+                f"{exc}; add --replace to replace it; nothing was imported"
+            ) from None
         except demand_files.DemandRejected as exc:
             if not exc.bad_rows:
                 raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
@@ -261,13 +258,13 @@ def import_demand_command(path, name, kind, crs, replace):
             raise click.ClickException(
                 f"{path}: {bad} bad row{'s' if bad != 1 else ''}; nothing was imported"
             ) from None
-        try:
-            count = store.replace_demand_layer(name, kind, points, _now(), fictitious=False)
-        except StoreError as exc:
+        except (ValueError, StoreError) as exc:
             raise click.ClickException(f"{path}: {exc}; nothing was imported") from None
-    total = demand.total_weight(points)
-    verb = "replaced" if name in existing else "imported"
-    click.echo(f"{path}: {count} points {verb} as {kind} layer {name} (total weight {total:g})")
+    verb = "replaced" if done.replaced else "imported"
+    click.echo(
+        f"{path}: {done.points} points {verb} as {kind} layer {done.name} "
+        f"(total weight {done.total_weight:g})"
+    )
 
 
 @click.command("demand-layers")
@@ -283,8 +280,10 @@ def demand_layers_command(doomed):
     """
     with _store() as store:
         if doomed is not None:
-            if not store.delete_demand_layer(doomed):
-                raise click.ClickException(f"no layer {doomed}")
+            try:
+                demand_import.delete_layer(store, doomed)
+            except demand_import.LayerRefused as exc:
+                raise click.ClickException(str(exc)) from None
             click.echo(f"Deleted layer {doomed}")
             return
         layers = store.demand_layers()
@@ -667,9 +666,7 @@ def coverage_command(
                 demand=options.demand,
                 candidates=options.candidates,
                 suggest=options.suggest,
-                target=float(
-                    current_app.config.get("COVERAGE_TARGET", coverage_report.DEFAULT_TARGET)
-                ),
+                target=float(current_app.config["COVERAGE_TARGET"]),
             )
         except Invalid as exc:
             raise click.ClickException(str(exc)) from None

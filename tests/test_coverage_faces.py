@@ -281,3 +281,68 @@ def test_the_cli_prints_and_writes_the_report(coverage_app, store, tmp_path):
     assert bad.exit_code != 0 and ".gpkg" in bad.output
     bad = runner.invoke(args=["coverage", "3401", "--radius", "5"])
     assert bad.exit_code != 0 and "radius_m" in bad.output
+
+
+def upload(client, path, name, **form):
+    from staff_helpers import csrf
+
+    token = csrf(client, "/admin/coverage")
+    with open(path, "rb") as f:
+        return client.post(
+            "/admin/coverage/layers",
+            data={
+                "csrf_token": token,
+                "name": name,
+                "kind": "demand",
+                **form,
+                "file": (f, path.name),
+            },
+            content_type="multipart/form-data",
+        )
+
+
+def test_staff_import_a_demand_layer_in_their_region_whole_or_not_at_all(hefei, store, tmp_path):
+    lat, lon = BAOHE
+    good = write_csv(
+        tmp_path / "good.csv", [[lat, lon, 12, "工地"]], header=["纬度", "经度", "人数", "名称"]
+    )
+    done = upload(hefei, good, "工地")
+    assert done.status_code == 303
+    assert [
+        (x.name, x.points, x.total_weight) for x in store.demand_layers() if x.name == "工地"
+    ] == [("工地", 1, 12.0)]
+    # A second upload of the same name without "replace" is refused, and keeps the first.
+    again = upload(hefei, good, "工地")
+    assert again.status_code == 400 and "工地" in again.get_data(as_text=True)
+    # Any bad row: nothing is stored, and every bad row is named.
+    xining = (36.62, 101.78)
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [[lat, lon, 3, ""], [lat, lon, "many", ""], [*xining, 4, ""]],
+        header=["纬度", "经度", "人数", "名称"],
+    )
+    refused = upload(hefei, bad, "混合")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "row 3" in html and "人数" in html
+    assert "混合" not in {x.name for x in store.demand_layers()}
+    outside = write_csv(
+        tmp_path / "xn.csv", [[*xining, 4, ""]], header=["纬度", "经度", "人数", "名称"]
+    )
+    refused = upload(hefei, outside, "西宁")
+    assert refused.status_code == 400 and "outside your region (3401)" in refused.get_data(
+        as_text=True
+    )
+    assert "西宁" not in {x.name for x in store.demand_layers()}
+
+
+def test_a_viewer_cannot_import_or_delete_layers(coverage_app, store, tmp_path):
+    from staff_helpers import csrf
+
+    client = coverage_app.test_client()
+    assert sign_in(client, "viewer").status_code == 302
+    path = write_csv(tmp_path / "v.csv", [[*BAOHE, 1, ""]], header=["纬度", "经度", "人数", "名称"])
+    assert upload(client, path, "v").status_code == 403
+    token = csrf(client, "/admin/coverage?region=3401")
+    gone = client.post("/admin/coverage/layers/delete", data={"csrf_token": token, "name": "骑手"})
+    assert gone.status_code == 403 and "骑手" in {x.name for x in store.demand_layers()}

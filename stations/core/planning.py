@@ -140,7 +140,7 @@ def suggest(
                 lon=sites[j].lon,
                 adds=adds,
                 adcode=code or "",
-                district=where.label() if where else "",
+                district=where.district if where else "",
                 label=sites[j].label,
             )
         )

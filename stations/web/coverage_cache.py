@@ -6,6 +6,8 @@ import time
 from collections import OrderedDict
 from datetime import date
 
+from flask import current_app
+
 from stations.core import coverage_report
 from stations.core.coverage import CoverageQuery
 from stations.core.coverage_report import Options, Report
@@ -41,6 +43,11 @@ def report(store, query: CoverageQuery, options: Options, *, today: date, target
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
     return built
+
+
+def target() -> float:
+    """COVERAGE_TARGET, checked at start-up (app.py)."""
+    return float(current_app.config["COVERAGE_TARGET"])
 
 
 def clear() -> None:

@@ -7,13 +7,14 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from stations.core import coverage_export, coverage_report
+from stations.core import coverage_export, coverage_report, demand_files, demand_import
 from stations.core.accounts import AccessDenied, require_read
 from stations.core.coverage import PRESETS
 from stations.core.model import Invalid
-from stations.core.vocab import FACILITIES
+from stations.core.vocab import DATUMS, FACILITIES
 from stations.web import coverage_cache
 from stations.web.admin.base import bp, map_parts
 from stations.web.auth import forbid, staff
@@ -23,10 +24,6 @@ from stations.web.i18n import requested_language
 # How much the page's polygons are simplified for drawing (degrees, ~10 m): exports keep all.
 DRAW_SIMPLIFY_DEG = 0.0001
 DEFAULT_SUGGEST = 3
-
-
-def _target() -> float:
-    return float(current_app.config.get("COVERAGE_TARGET", coverage_report.DEFAULT_TARGET))
 
 
 def _choices():
@@ -50,38 +47,46 @@ def _report(choices):
         options = replace(options, suggest=DEFAULT_SUGGEST)
     try:
         report = coverage_cache.report(
-            get_store(), query, options, today=now().date(), target=_target()
+            get_store(), query, options, today=now().date(), target=coverage_cache.target()
         )
     except Invalid as exc:
         return None, {e.field: e.message for e in exc.errors}
     return report, {}
 
 
+def _form_page(choices, errors: dict, problems: list[str] | tuple = (), status: int = 400):
+    """The page without a report: the form, what was wrong, and the layers."""
+    return render_template(
+        "admin/coverage.html",
+        report=None,
+        errors=errors,
+        problems=problems,
+        choices=choices,
+        layers=get_store().demand_layers(),
+        presets=PRESETS.values(),
+        facilities=FACILITIES,
+        datums=DATUMS,
+        args=request.args,
+    ), status
+
+
 @bp.get("/coverage")
 def coverage():
     choices = _choices()
     report, errors = _report(choices)
-    layers = get_store().demand_layers()
     if report is None:
-        return render_template(
-            "admin/coverage.html",
-            report=None,
-            errors=errors,
-            choices=choices,
-            layers=layers,
-            presets=PRESETS.values(),
-            facilities=FACILITIES,
-            args=request.args,
-        ), 400
+        return _form_page(choices, errors)
     parts, datum = map_parts(coverage_export.centre(report))
     return render_template(
         "admin/coverage.html",
         report=report,
         errors={},
+        problems=(),
         choices=choices,
-        layers=layers,
+        layers=report.layers,
         presets=PRESETS.values(),
         facilities=FACILITIES,
+        datums=DATUMS,
         args=request.args,
         total=report.coverage.total,
         districts=coverage_export.district_rows(report)[:-1],
@@ -130,3 +135,57 @@ def coverage_export_file(fmt: str):
         f"attachment; filename=yizhan-coverage-{region}-{stamp:%Y%m%d}.{fmt}"
     )
     return response
+
+
+@bp.post("/coverage/layers")
+def import_layer():
+    user = staff()
+    if not user.can_write:
+        forbid(_("Your account is read-only."))
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return _form_page(_choices(), {"file": _("Choose a file.")})
+    crs = request.form.get("crs") or None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{Path(upload.filename).suffix.lower()}"
+        upload.save(path)
+        try:
+            done = demand_import.import_layer(
+                get_store(),
+                path,
+                request.form.get("name", ""),
+                request.form.get("kind", "demand"),
+                crs if crs in DATUMS.keys() else None,
+                replace=request.form.get("replace") == "1",
+                now=now().isoformat(timespec="seconds"),
+                scope=user.region,
+            )
+        except demand_import.LayerExists as exc:
+            message = _(
+                "Layer %(name)s exists (%(points)s points): tick “replace” to replace it.",
+                name=exc.name,
+                points=exc.points,
+            )
+            return _form_page(_choices(), {"file": message})
+        except demand_files.DemandRejected as exc:
+            return _form_page(_choices(), {"file": _("Nothing was imported.")}, exc.problems)
+        except ValueError as exc:
+            return _form_page(_choices(), {"file": str(exc)})
+    flash(
+        _("Layer %(name)s: %(points)s points imported.", name=done.name, points=done.points), "ok"
+    )
+    return redirect(url_for("admin.coverage", _anchor="layers"), 303)
+
+
+@bp.post("/coverage/layers/delete")
+def delete_layer():
+    user = staff()
+    if not user.can_write:
+        forbid(_("Your account is read-only."))
+    name = request.form.get("name", "")
+    try:
+        demand_import.delete_layer(get_store(), name, scope=user.region)
+        flash(_("Layer %(name)s deleted.", name=name), "ok")
+    except demand_import.LayerRefused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.coverage", _anchor="layers"), 303)

@@ -1,7 +1,7 @@
 """GET /api/v1/regions/<adcode>/coverage: the service circle of a region, by district, with
 suggested sites — the same report as the staff page (coverage_report), as JSON."""
 
-from flask import current_app, request
+from flask import request
 
 from stations.core import coverage_export, coverage_report
 from stations.core.model import Invalid
@@ -35,7 +35,7 @@ def region_coverage(adcode: str):
             query,
             options,
             today=now().date(),
-            target=float(current_app.config.get("COVERAGE_TARGET", 0.8)),
+            target=coverage_cache.target(),
         )
     except Invalid as exc:
         first = exc.errors[0]
