@@ -315,7 +315,8 @@ def analyse(
             near = pieces[tree.query(district.grid)]
             gap = shapely.difference(district.grid, circles.collect(near)) if len(near) else None
             whole = district.grid.area
-            reached_m2 = whole - (gap.area if gap is not None else whole)
+            # A circle that only grazes the district leaves float noise, never less than none.
+            reached_m2 = max(0.0, whole - (gap.area if gap is not None else whole))
             areas[district.region.adcode] = (
                 whole / district.area_scale / 1e6,
                 reached_m2 / district.area_scale / 1e6,
