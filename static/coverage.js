@@ -53,6 +53,7 @@
     },
   }).addTo(map);
   var bounds = outlines.getBounds();
+  map.options.zoomSnap = 0.25; // fit a region snugly, not at the next whole zoom level out
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
   window.yzCoverage = { sites: sites.getLayers().length };
 })();

@@ -135,8 +135,10 @@ def describe_demand(report: Report, lang: str = "zh") -> str:
         return "无需求数据" if lang == "zh" else "no demand data"
     if report.demand == SEARCHES:
         return "未满足的搜索（近 90 天）" if lang == "zh" else "unmet searches (last 90 days)"
-    if report.demand_fictitious:
-        return report.demand + ("（虚构演示数据）" if lang == "zh" else " (fictitious demo data)")
+    if report.demand_fictitious and lang != "zh":
+        return report.demand + " (fictitious demo data)"
+    if report.demand_fictitious and "虚构" not in report.demand:
+        return report.demand + "（虚构演示数据）"
     return report.demand
 
 
