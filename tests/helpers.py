@@ -47,3 +47,19 @@ def rewrite_zip(
         for name, data in add.items():
             zout.writestr(name, data)
     return dst
+
+
+def inside(adcode: str) -> tuple[float, float]:
+    """(lat, lon) of a point well inside a district (its representative point)."""
+    from stations.core import regions
+
+    point = regions.district_geometry(adcode).representative_point()
+    return point.y, point.x  # y is latitude
+
+
+def moved(lat: float, lon: float, azimuth: float, metres: float) -> tuple[float, float]:
+    """The point `metres` from (lat, lon) along an azimuth (degrees from north), geodesically."""
+    from pyproj import Geod
+
+    lon2, lat2, _ = Geod(ellps="WGS84").fwd(lon, lat, azimuth, metres)
+    return lat2, lon2

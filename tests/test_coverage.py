@@ -15,6 +15,8 @@ from stations.core.coverage import CoverageQuery, analyse, make_query
 from stations.core.demand import DemandPoint
 from stations.core.model import Invalid, Station
 
+from helpers import inside, moved
+
 GEOD = Geod(ellps="WGS84")
 R = 1000.0
 
@@ -35,17 +37,6 @@ def station(i: int, lat: float, lon: float, **fields) -> Station:
         id=i,
         **fields,
     )
-
-
-def inside(adcode: str) -> tuple[float, float]:
-    """(lat, lon) of a point well inside a district (3 km or more from its border)."""
-    point = regions.district_geometry(adcode).representative_point()
-    return point.y, point.x
-
-
-def moved(lat: float, lon: float, azimuth: float, metres: float) -> tuple[float, float]:
-    lon2, lat2, _ = GEOD.fwd(lon, lat, azimuth, metres)
-    return lat2, lon2
 
 
 def on_border(a: str, b: str) -> tuple[float, float]:

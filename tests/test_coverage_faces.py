@@ -10,7 +10,6 @@ import openpyxl
 import pyogrio
 import pytest
 import shapely
-from pyproj import Geod
 from staff_helpers import make_users, sign_in
 
 from app import create_app
@@ -18,21 +17,10 @@ from stations.core import coverage_report, regions
 from stations.core.demand import DemandPoint
 
 from conftest import STORE_KINDS, write_csv
+from helpers import inside, moved
 
-GEOD = Geod(ellps="WGS84")
 NOW = "2026-11-20T10:00:00+08:00"
 HEADER = ["code", "name", "lat", "lon", "opening_hours", "facilities", "status", "closed_until"]
-
-
-def moved(lat: float, lon: float, north_m: float = 0.0, east_m: float = 0.0):
-    lon2, lat2, _ = GEOD.fwd(lon, lat, 0, north_m)
-    lon3, lat3, _ = GEOD.fwd(lon2, lat2, 90, east_m)
-    return round(lat3, 7), round(lon3, 7)
-
-
-def inside(adcode: str) -> tuple[float, float]:
-    p = regions.district_geometry(adcode).representative_point()
-    return p.y, p.x  # (lat, lon): y is latitude
 
 
 SHUSHAN = inside("340104")  # Hefei, 蜀山区: the stations
@@ -46,22 +34,22 @@ def stations_csv(tmp_path):
         [
             "HF-C2",
             "蜀山二号驿站",
-            *moved(lat, lon, north_m=150),
+            *moved(lat, lon, 0, 150),
             "Mo-Fr 08:00-18:00",
             "toilet",
             "open",
         ],
-        ["HF-C3", "蜀山三号驿站", *moved(lat, lon, east_m=2500), "24/7", "drinking_water", "open"],
+        ["HF-C3", "蜀山三号驿站", *moved(lat, lon, 90, 2500), "24/7", "drinking_water", "open"],
         [
             "HF-C4",
             "暂停驿站",
-            *moved(lat, lon, north_m=-2500),
+            *moved(lat, lon, 180, 2500),
             "24/7",
             "",
             "temporarily_closed",
             "2027-01-31",
         ],
-        ["HF-C5", "筹建驿站", *moved(lat, lon, east_m=-2500), "24/7", "", "planned"],
+        ["HF-C5", "筹建驿站", *moved(lat, lon, 270, 2500), "24/7", "", "planned"],
     ]
     rows = [row + [""] * (len(HEADER) - len(row)) for row in rows]
     return write_csv(tmp_path / "coverage.csv", rows, header=HEADER)
@@ -69,13 +57,10 @@ def stations_csv(tmp_path):
 
 def demand_points() -> list[DemandPoint]:
     lat, lon = SHUSHAN
-    near = [
-        DemandPoint(*moved(lat, lon, north_m=300 * i), 5.0, f"近{i}", "340104") for i in range(3)
-    ]
+    near = [DemandPoint(*moved(lat, lon, 0, 300 * i), 5.0, f"近{i}", "340104") for i in range(3)]
     b_lat, b_lon = BAOHE
     far = [
-        DemandPoint(*moved(b_lat, b_lon, north_m=100 * i), 10.0, f"远{i}", "340111")
-        for i in range(3)
+        DemandPoint(*moved(b_lat, b_lon, 0, 100 * i), 10.0, f"远{i}", "340111") for i in range(3)
     ]
     return near + far
 

@@ -15,18 +15,10 @@ from stations.core.demand import DemandPoint
 from stations.core.model import Station
 from stations.core.planning import Candidate, grid_candidates, suggest
 
+from helpers import inside, moved
+
 GEOD = Geod(ellps="WGS84")
 R = 1000.0
-
-
-def inside(adcode: str) -> tuple[float, float]:
-    point = regions.district_geometry(adcode).representative_point()
-    return point.y, point.x
-
-
-def moved(lat: float, lon: float, azimuth: float, metres: float) -> tuple[float, float]:
-    lon2, lat2, _ = GEOD.fwd(lon, lat, azimuth, metres)
-    return lat2, lon2
 
 
 def station(i: int, lat: float, lon: float) -> Station:

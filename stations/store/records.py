@@ -2,12 +2,15 @@
 whichever database it came from, so both stores hand back identical records."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from stations.core import demand
 from stations.core.accounts import ApiKey, User
 from stations.core.audits import Audit, AuditItem
+from stations.core.demand import DemandLayer, SearchCell
 from stations.core.editing import Change
+from stations.core.geo import BBox
 
 Row = Mapping[str, Any]
 
@@ -73,3 +76,39 @@ def audit_item(row: Row) -> AuditItem:
 
 def api_key(row: Row) -> ApiKey:
     return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
+
+
+def search_cells(rows: Iterable[Row], box: BBox) -> list[SearchCell]:
+    """Summed search-log rows as cells, those whose centre lies in the box (rows come by a
+    row range; the box's longitudes are checked here, per row's own cell width)."""
+    cells = (
+        SearchCell(r["cell_row"], r["cell_col"], int(r["searches"]), int(r["unmet"])) for r in rows
+    )
+    return [c for c in cells if demand.centre_in(box, c.row, c.col)]
+
+
+def demand_layer(row: Row) -> DemandLayer:
+    return DemandLayer(
+        row["name"],
+        row["kind"],
+        int(row["points"]),
+        float(row["total_weight"]),
+        row["imported_at"],
+        bool(row["fictitious"]),
+    )
+
+
+# The search log's cells in a range of rows since a day, with enough searches: the same SQL for
+# both stores but for the placeholder.
+SEARCH_CELLS_SQL = """
+    select cell_row, cell_col, sum(searches) as searches, sum(unmet) as unmet
+    from search_cells
+    where cell_row between {p} and {p} and day >= {p}
+    group by cell_row, cell_col
+    having sum(searches) >= {p}
+    order by cell_row, cell_col
+"""
+LAYERS_SQL = """
+    select name, kind, points, total_weight, imported_at, fictitious
+    from demand_layers order by name
+"""

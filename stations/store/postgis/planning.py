@@ -11,6 +11,7 @@ import psycopg
 from stations.core import demand
 from stations.core.demand import DemandLayer, DemandPoint, SearchCell
 from stations.core.geo import BBox
+from stations.store import records
 from stations.store.postgis.base import Connected, translated
 
 
@@ -35,20 +36,8 @@ class PlanningQueries(Connected):
 
     def search_cells(self, box: BBox, since_day: str, min_searches: int) -> list[SearchCell]:
         first, last = demand.row_span(box)
-        sql = """
-            select cell_row, cell_col, sum(searches) as searches, sum(unmet) as unmet
-            from search_cells
-            where cell_row between %s and %s and day >= %s
-            group by cell_row, cell_col
-            having sum(searches) >= %s
-            order by cell_row, cell_col
-        """
-        rows = self._rows(sql, [first, last, since_day, min_searches])
-        cells = [
-            SearchCell(r["cell_row"], r["cell_col"], int(r["searches"]), int(r["unmet"]))
-            for r in rows
-        ]
-        return [c for c in cells if demand.centre_in(box, c.row, c.col)]
+        sql = records.SEARCH_CELLS_SQL.format(p="%s")
+        return records.search_cells(self._rows(sql, [first, last, since_day, min_searches]), box)
 
     # -- demand layers ------------------------------------------------------------------------
 
@@ -78,21 +67,7 @@ class PlanningQueries(Connected):
         return len(points)
 
     def demand_layers(self) -> list[DemandLayer]:
-        sql = """
-            select name, kind, points, total_weight, imported_at, fictitious
-            from demand_layers order by name
-        """
-        return [
-            DemandLayer(
-                r["name"],
-                r["kind"],
-                r["points"],
-                r["total_weight"],
-                r["imported_at"],
-                r["fictitious"],
-            )
-            for r in self._rows(sql)
-        ]
+        return [records.demand_layer(r) for r in self._rows(records.LAYERS_SQL)]
 
     def demand_points(self, name: str, region: str = "") -> list[DemandPoint]:
         sql = """
