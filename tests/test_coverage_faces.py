@@ -331,3 +331,10 @@ def test_a_viewer_cannot_import_or_delete_layers(coverage_app, store, tmp_path):
     token = csrf(client, "/admin/coverage?region=3401")
     gone = client.post("/admin/coverage/layers/delete", data={"csrf_token": token, "name": "骑手"})
     assert gone.status_code == 403 and "骑手" in {x.name for x in store.demand_layers()}
+
+
+def test_every_ticked_facility_counts_on_the_page(hefei):
+    both = hefei.get("/admin/coverage?region=3401&facilities=toilet&facilities=drinking_water")
+    html = both.get_data(as_text=True)
+    # Only 蜀山一号 offers both a toilet and drinking water.
+    assert re.search(r'<div class="card"><strong>1</strong>', html)

@@ -36,7 +36,9 @@ def _report(choices):
     user = staff()
     default = user.region if len(user.region) >= 4 else (choices[0].adcode if choices else "")
     try:
-        query, options = coverage_report.parse(request.args, default_region=default)
+        # Facilities arrive as one checkbox each: every ticked one counts.
+        values = request.args.to_dict() | {"facilities": request.args.getlist("facilities")}
+        query, options = coverage_report.parse(values, default_region=default)
     except Invalid as exc:
         return None, {e.field: e.message for e in exc.errors}
     try:
