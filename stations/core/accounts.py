@@ -72,11 +72,7 @@ class User:
     def region_label(self) -> str:
         if not self.region:
             return "全国"
-        found = regions.districts_of(self.region)
-        if not found:
-            return self.region
-        first = found[0]
-        return {2: first.province, 4: first.city, 6: first.district}[len(self.region)]
+        return regions.prefix_name(self.region) or self.region
 
 
 @dataclass(frozen=True)

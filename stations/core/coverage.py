@@ -286,11 +286,6 @@ def _seam(zone: _Zone, others: list[_Zone]):
     return strip
 
 
-def _region_name(region: str) -> str:
-    first = regions.districts_of(region)[0]
-    return {2: first.province, 4: first.city}.get(len(region), first.district)
-
-
 # -- the analysis -----------------------------------------------------------------------------
 
 
@@ -476,7 +471,7 @@ def _demand(
 def _total(region: str, districts: list[DistrictCoverage]) -> DistrictCoverage:
     return DistrictCoverage(
         adcode=region,
-        name=_region_name(region),
+        name=regions.prefix_name(region),
         area_km2=sum(d.area_km2 for d in districts),
         covered_km2=sum(d.covered_km2 for d in districts),
         stations=sum(d.stations for d in districts),

@@ -238,7 +238,7 @@ def layers(report: Report, simplify_deg: float = 0.0, crs: str = "wgs84") -> dic
     circles = []
     for d in cov.districts:
         part = (
-            shapely.intersection(cov.circles, _outline(d.adcode))
+            shapely.intersection(cov.circles, regions.district_geometry(d.adcode))
             if not cov.circles.is_empty
             else None
         )
@@ -299,17 +299,17 @@ def layers(report: Report, simplify_deg: float = 0.0, crs: str = "wgs84") -> dic
     }
 
 
-def _outline(adcode: str):
-    return regions.district_geometry(adcode)
-
-
 def outlines(report: Report, simplify_deg: float = 0.0, crs: str = "wgs84") -> list[dict]:
     """The region's district boundaries as GeoJSON features."""
     return [
         {
             "type": "Feature",
             "geometry": json.loads(
-                shapely.to_geojson(_to_map(shapely.simplify(_outline(d.adcode), simplify_deg), crs))
+                shapely.to_geojson(
+                    _to_map(
+                        shapely.simplify(regions.district_geometry(d.adcode), simplify_deg), crs
+                    )
+                )
             ),
             "properties": {"adcode": d.adcode, "name": d.name},
         }
@@ -319,8 +319,7 @@ def outlines(report: Report, simplify_deg: float = 0.0, crs: str = "wgs84") -> l
 
 def centre(report: Report) -> tuple[float, float]:
     """(lat, lon) of the middle of the region's districts."""
-    union = shapely.union_all([_outline(d.adcode) for d in report.coverage.districts])
-    c = union.centroid
+    c = regions.outline(report.coverage.query.region).centroid
     return (c.y, c.x)  # y is latitude
 
 
@@ -359,7 +358,7 @@ def write_gpkg(path: Path, report: Report, generated_at: str, lang: str = "zh") 
     table = pd.DataFrame(district_rows(report))
     gpd.GeoDataFrame(
         table,
-        geometry=[_outline(a) if len(a) == 6 else None for a in table["adcode"]],
+        geometry=[regions.district_geometry(a) if len(a) == 6 else None for a in table["adcode"]],
         crs="EPSG:4326",
     ).to_file(
         path, driver="GPKG", layer="districts", engine="pyogrio", geometry_type="MultiPolygon"

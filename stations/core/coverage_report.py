@@ -55,15 +55,6 @@ class Report:
         return self.coverage.total.name
 
 
-def region_name(region: str) -> str:
-    """'青海省', '西宁市' or '城中区' for a 2-, 4- or 6-digit adcode prefix ('' if unknown)."""
-    found = regions.districts_of(region)
-    if not found:
-        return ""
-    first = found[0]
-    return {2: first.province, 4: first.city}.get(len(region), first.district)
-
-
 def _layer(layers: list[DemandLayer], name: str, kind: str, param: str) -> DemandLayer:
     for layer in layers:
         if layer.name == name:

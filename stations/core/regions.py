@@ -160,6 +160,15 @@ def outline(prefix: str):
     return shape
 
 
+def prefix_name(prefix: str) -> str:
+    """The name of a 2-, 4- or 6-digit adcode prefix: '青海省', '西宁市', '城中区' ('' if none)."""
+    found = districts_of(prefix)
+    if not found:
+        return ""
+    first = found[0]
+    return {2: first.province, 4: first.city}.get(len(prefix), first.district)
+
+
 def in_extent(lat: float, lon: float) -> bool:
     """True if the point falls in China's bounding box (a coarse test, for hints only)."""
     return LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]

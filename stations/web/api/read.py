@@ -207,8 +207,7 @@ def region_summary(adcode: str):
     scoped_region(adcode)
     store = get_read_store()
     summary = store.region_summary(adcode)
-    first = regions.districts_of(adcode)[0]
-    name = {2: first.province, 4: first.city, 6: first.district}[len(adcode)]
+    name = regions.prefix_name(adcode)
     total = sum(summary["by_status"].values())
     body = {
         "adcode": adcode,
