@@ -36,6 +36,12 @@ $(REDIS):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
+# axe-core, the accessibility checker the browser tests load into the page, from npm at the
+# version package-lock.json pins (nothing in node_modules/ is served to riders).
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 # PostgreSQL 15 with PostGIS 3 for the tests of the PostGIS store: the tests start throwaway
 # servers of their own (tests/pgserver.py) on loopback; the machine's own cluster is not used.
 $(POSTGIS):
@@ -61,7 +67,7 @@ dev: db
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 ## Set up, check the import contracts and the types, run every test (browser tests included)
-test: $(VENV)/.installed $(CHROMIUM) $(REDIS) $(POSTGIS) contracts typecheck
+test: $(VENV)/.installed $(CHROMIUM) $(REDIS) $(POSTGIS) node_modules/.installed contracts typecheck
 	CHROMIUM=$(CHROMIUM) REDIS=$(REDIS) PG_BIN=$(PG_BIN) $(BIN)/python -m pytest
 
 ## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
@@ -102,7 +108,7 @@ bench-coverage: $(VENV)/.installed
 	$(BIN)/python bench/coverage.py $(if $(SIZES),--sizes $(SIZES)) $(if $(NAIVE),--naive)
 
 ## Regenerate docs/screenshots/ from the browser tests
-screenshots: $(VENV)/.installed $(CHROMIUM)
+screenshots: $(VENV)/.installed $(CHROMIUM) node_modules/.installed
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser -q
 
 ## Remove the virtualenv and the instance folder (database included)

@@ -152,7 +152,7 @@ def test_locate_shows_the_nearest_station_first_without_tiles(phone, tmp_path):
     names = phone.locate()
     assert names[0] == "金寨路工会驿站"
     first = phone.page.locator(".result").first
-    assert first.locator(".distance").inner_text() == "111 m"
+    assert first.locator(".distance").inner_text() == "111 米"
     assert first.locator(".badge").inner_text() == "现在开放"
     assert "尚未核实" in first.locator(".fresh").inner_text()
     phone.page.screenshot(path=_shots_dir(tmp_path) / "courier-nearest.png")

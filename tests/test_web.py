@@ -96,7 +96,7 @@ def test_station_page(web, clock):
     )
     assert "geo:36.6171,101.7782" in body
     clock.set(2026, 11, 21, 10, 0)
-    assert "已闭站" in text(web.get("/stations/1")) and "11-23 08:00 开放" in text(
+    assert "休息中" in text(web.get("/stations/1")) and "11-23 08:00 开放" in text(
         web.get("/stations/1")
     )
 

@@ -1,5 +1,7 @@
 """Public pages: the courier map, station pages with navigation and check-ins, the list."""
 
+from urllib.parse import urlencode
+
 import segno
 from flask import (
     Blueprint,
@@ -17,7 +19,7 @@ from flask_babel import gettext as _
 from stations.core import checkins, hours, navigation, present, standards
 from stations.core.checkins import CheckinRefused
 from stations.core.vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES
-from stations.web import maps, pages
+from stations.web import maps, pages, view_state
 from stations.web.context import get_read_store, get_store, map_centre, now
 
 bp = Blueprint("web", __name__)
@@ -36,29 +38,62 @@ def _tiles() -> maps.Tiles:
 
 @bp.get("/")
 def courier():
+    """The rider's map. The query string holds the view (view_state): a reload, the back
+    button and a shared link open the same place with the same filters pressed."""
+    try:
+        view = view_state.parse(request.args)
+    except view_state.ViewError as exc:
+        message = _("This map link is not valid (%(key)s: %(reason)s).", key=exc.key, reason=exc)
+        rest = view_state.without(request.args, exc.key)
+        back = url_for("web.courier") + ("?" + urlencode(rest) if rest else "")
+        return render_template("message.html", message=message, back=back), 400
     store = get_read_store()
-    centre = map_centre()
+    lang = _lang()
+    selected = store.published(view.station) if view.station is not None else None
+    centre, zoom = view.centre, view.zoom
+    if centre is None and selected is not None:
+        centre, zoom = (selected.lat, selected.lon), zoom or 16
+    elif centre is None and view.near is not None:
+        centre, zoom = view.near, zoom or 15
     tiles = _tiles()
     leaflet = (
         url_for("assets.vendor", filename="leaflet.js"),
         url_for("assets.vendor", filename="leaflet.css"),
     )
-    parts = maps.station_map(centre, 13, tiles, *leaflet)
-    lang = _lang()
+    parts = maps.station_map(centre or map_centre(), zoom or 13, tiles, *leaflet)
     config = {
         "map": parts["name"],
         "datum": tiles.datum,
         "lang": lang,
-        "api": {"map": url_for("api.map_view"), "nearest": url_for("api.nearest")},
-        "chips": [
-            {"key": k, "label": FACILITIES.label(k, lang), "icon": pages.ICONS[k]}
-            for k in pages.CHIPS
-        ],
+        "now": now().isoformat(timespec="seconds"),
+        "api": {
+            "map": url_for("api.map_view"),
+            "nearest": url_for("api.nearest"),
+            "station": url_for("api.station", station_id=0)[:-1],  # + id
+            "cities": url_for("api.cities"),
+            "search": url_for("api.search"),
+        },
+        "page": url_for("web.station", station_id=0)[:-1],  # + id
+        "facilities": list(view.facilities),
+        "openNow": view.open_now,
+        "station": selected.id if selected is not None else None,
+        "near": list(view.near) if view.near else None,
+        "urlState": True,
         "labels": {k: FACILITIES.label(k, lang) for k in FACILITIES.keys()},
         "icons": pages.ICONS,
         "t": pages.map_strings(),
     }
-    return render_template("courier.html", map=parts, config=config, demo=store.demo_count() > 0)
+    chips = [
+        {"key": k, "label": FACILITIES.label(k, lang), "icon": pages.ICONS[k]} for k in pages.CHIPS
+    ]
+    return render_template(
+        "courier.html",
+        map=parts,
+        config=config,
+        chips=chips,
+        view=view,
+        demo=store.demo_count() > 0,
+    )
 
 
 @bp.get("/stations")
