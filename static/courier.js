@@ -711,7 +711,7 @@
           nearestIds = {};
           if (resultsEl) resultsEl.textContent = "";
           clearNotice();
-          say("");
+          say(cfg.embed ? "" : T.start);
         }
         var station = Number(q.get("station")) || null;
         if (station) selectStation(station, "restore").catch(function () {});

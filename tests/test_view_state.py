@@ -90,7 +90,7 @@ def test_a_bad_link_is_a_clear_400_with_a_way_on(api):
     response = api.get("/?zoom=99&facilities=toilet&lang=en")
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "This map link is not valid (zoom: zoom must be a whole number from 3 to 19)." in body
+    assert "This map link is not valid (zoom: a whole number from 3 to 19)." in body
     assert 'href="/?facilities=toilet&amp;lang=en"' in body
     zh = api.get("/?center=北京&lang=zh").get_data(as_text=True)
-    assert "这个地图链接无效（center" in zh
+    assert "这个地图链接无效（center：应为“纬度,经度”，例如 31.82,117.23）。" in zh

@@ -36,6 +36,23 @@ def _tiles() -> maps.Tiles:
     return maps.configured_tiles(current_app.config)
 
 
+def _why(exc: view_state.ViewError) -> str:
+    """What is wrong with a key of a map link, in the page's language."""
+    if exc.key in ("center", "centre", "near"):
+        return _("give latitude,longitude, e.g. 31.82,117.23")
+    if exc.key == "zoom":
+        return _(
+            "a whole number from %(low)s to %(high)s",
+            low=view_state.MIN_ZOOM,
+            high=view_state.MAX_ZOOM,
+        )
+    if exc.key == "facilities":
+        return _("unknown facility; e.g. toilet,drinking_water")
+    if exc.key == "open_now":
+        return _("1 or 0")
+    return _("a station number")
+
+
 @bp.get("/")
 def courier():
     """The rider's map. The query string holds the view (view_state): a reload, the back
@@ -43,7 +60,9 @@ def courier():
     try:
         view = view_state.parse(request.args)
     except view_state.ViewError as exc:
-        message = _("This map link is not valid (%(key)s: %(reason)s).", key=exc.key, reason=exc)
+        message = _(
+            "This map link is not valid (%(key)s: %(reason)s).", key=exc.key, reason=_why(exc)
+        )
         rest = view_state.without(request.args, exc.key)
         back = url_for("web.courier") + ("?" + urlencode(rest) if rest else "")
         return render_template("message.html", message=message, back=back), 400
