@@ -25,7 +25,7 @@ from stations.web.api.base import (
     last_modified,
     scoped_region,
 )
-from stations.web.api.openapi import document
+from stations.web.api.openapi import docs_page, document
 from stations.web.context import get_read_store, get_store, now
 from stations.web.params import ApiError
 
@@ -278,4 +278,4 @@ def openapi():
 @docs_bp.get("/api/docs")
 def api_docs():
     """The API for people: generated from the same OpenAPI document the tests validate."""
-    return render_template("api_docs.html", doc=document(request.host_url))
+    return render_template("api_docs.html", **docs_page(request.host_url))
