@@ -5,17 +5,18 @@ really answers, and fuzzing it finds no 500."""
 import copy
 import json
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from markupsafe import escape
 import schemathesis
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
+from markupsafe import escape
 from openapi_core import OpenAPI
 from openapi_core.configurations import Config
-from openapi_core.exceptions import OpenAPIError
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate
 
@@ -23,9 +24,9 @@ from app import create_app
 from stations.web.api import openapi
 
 from conftest import FRIDAY_10
-from test_i18n import PO
 
 HOST = "http://localhost"
+PO = Path(__file__).resolve().parent.parent / "translations/zh/LC_MESSAGES/messages.po"
 GEO = "application/geo+json"
 
 
@@ -98,7 +99,9 @@ def check_body(spec, method, path, status, body, media=GEO) -> None:
     spec.validate_response(
         MockRequest(HOST, method, path),
         MockResponse(
-            json.dumps(body, ensure_ascii=False).encode() if not isinstance(body, str) else body.encode(),
+            json.dumps(body, ensure_ascii=False).encode()
+            if not isinstance(body, str)
+            else body.encode(),
             status_code=status,
             content_type=media,
         ),
@@ -208,7 +211,9 @@ def example_request(doc, path, method) -> MockRequest:
     parameters = doc["paths"][path].get("parameters", []) + op.get("parameters", [])
     url = op["x-codeSamples"][0]["source"].split()[1 if method == "get" else 3].strip("'")
     parts = urlsplit(url)
-    headers = {p["name"]: p["example"] for p in parameters if p["in"] == "header" and "example" in p}
+    headers = {
+        p["name"]: p["example"] for p in parameters if p["in"] == "header" and "example" in p
+    }
     if op.get("security"):
         headers["Authorization"] = "Bearer example"
     body = op.get("requestBody", {}).get("content", {}).get("application/json")
@@ -335,8 +340,11 @@ def test_broken_responses_fail_validation(fuzz_app, spec):
         "reason unknown": lambda b: b.update(reason="tired"),
     }
     for name, change in mutations.items():
-        with pytest.raises(OpenAPIError):
+        try:
             check_body(spec, "get", "/api/v1/stations/nearest", 200, broken(change))
+        except OpenAPIError:
+            continue
+        pytest.fail(f"a response with {name} validated")
     # an error body is closed too
     with pytest.raises(OpenAPIError):
         check_body(
@@ -432,17 +440,35 @@ def test_error_examples_carry_the_codes_the_api_sends(doc, fuzz_app, staff):
     """Each documented error example's code is the one a real request of that status gets."""
     client = fuzz_app.test_client()
     real = {
-        ("/api/v1/stations/nearest", "get", "400"): client.get("/api/v1/stations/nearest?lat=91&lon=1"),
-        ("/api/v1/stations/nearest", "get", "401"): client.get("/api/v1/stations/nearest?lat=31&lon=117&key=x"),
-        ("/api/v1/stations/nearest", "get", "414"): client.get("/api/v1/stations/nearest?" + "x" * 5000),
+        ("/api/v1/stations/nearest", "get", "400"): client.get(
+            "/api/v1/stations/nearest?lat=91&lon=1"
+        ),
+        ("/api/v1/stations/nearest", "get", "401"): client.get(
+            "/api/v1/stations/nearest?lat=31&lon=117&key=x"
+        ),
+        ("/api/v1/stations/nearest", "get", "414"): client.get(
+            "/api/v1/stations/nearest?" + "x" * 5000
+        ),
         ("/api/v1/stations/{station_id}", "get", "404"): client.get("/api/v1/stations/999"),
         ("/api/v1/stations", "post", "401"): client.post("/api/v1/stations", json={}),
-        ("/api/v1/stations", "post", "415"): client.post("/api/v1/stations", data="x", headers=staff),
-        ("/api/v1/stations", "post", "400"): client.post("/api/v1/stations", json={"code": "A-1", "name": "x", "lat": 0, "lon": 0}, headers=staff),
-        ("/api/v1/stations/{station_id}", "delete", "428"): client.delete("/api/v1/stations/2", headers=staff),
-        ("/api/v1/stations/{station_id}", "patch", "400"): client.patch("/api/v1/stations/2", json={"status": "gone"}, headers={**staff, "If-Match": "v1"}),
-        ("/api/v1/stations/{station_id}", "patch", "403"): client.patch("/api/v1/stations/1", json={}, headers={**staff, "If-Match": '"v1"'}),
-        ("/api/v1/regions/{adcode}/summary", "get", "404"): client.get("/api/v1/regions/9999/summary"),
+        ("/api/v1/stations", "post", "415"): client.post(
+            "/api/v1/stations", data="x", headers=staff
+        ),
+        ("/api/v1/stations", "post", "400"): client.post(
+            "/api/v1/stations", json={"code": "A-1", "name": "x", "lat": 0, "lon": 0}, headers=staff
+        ),
+        ("/api/v1/stations/{station_id}", "delete", "428"): client.delete(
+            "/api/v1/stations/2", headers=staff
+        ),
+        ("/api/v1/stations/{station_id}", "patch", "400"): client.patch(
+            "/api/v1/stations/2", json={"status": "gone"}, headers={**staff, "If-Match": "v1"}
+        ),
+        ("/api/v1/stations/{station_id}", "patch", "403"): client.patch(
+            "/api/v1/stations/1", json={}, headers={**staff, "If-Match": '"v1"'}
+        ),
+        ("/api/v1/regions/{adcode}/summary", "get", "404"): client.get(
+            "/api/v1/regions/9999/summary"
+        ),
     }
     for (path, method, status), response in real.items():
         documented = doc["paths"][path][method]["responses"][status]["content"]["application/json"]

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from stations.core import audits, checkins, editing, geo, present, standards, writers
+from stations.core import audits, checkins, editing, geo, nearby, present, standards, writers
 from stations.core.checkins import KINDS, ReportCount
 from stations.core.coverage import DEFAULT_RADIUS_M, DEFAULT_SPACING_M, MIN_RADIUS_M, PRESETS
 from stations.core.coverage import MAX_RADIUS_M as COVERAGE_MAX_RADIUS_M
@@ -385,7 +385,7 @@ def _examples(server: str) -> dict[str, Any]:
                 "facilities": ["drinking_water"],
                 "open_now": False,
                 "sort": "distance",
-                "anyway_max_m": 50000,
+                "anyway_max_m": nearby.ANYWAY_MAX_M,
             },
             "generated_at": EXAMPLE_NOW.isoformat(timespec="seconds"),
             "nearest_anyway": False,
@@ -402,15 +402,15 @@ def _examples(server: str) -> dict[str, Any]:
                 "crs": "wgs84",
                 "input_crs": "wgs84",
                 "k": 5,
-                "radius_m": None,
+                "radius_m": 3000,
                 "facilities": [],
                 "open_now": False,
                 "sort": "useful",
-                "anyway_max_m": 50000,
+                "anyway_max_m": nearby.ANYWAY_MAX_M,
             },
             "generated_at": EXAMPLE_NOW.isoformat(timespec="seconds"),
             "nearest_anyway": False,
-            "message": "no station within 50000 m",
+            "message": f"no station within {nearby.ANYWAY_MAX_M} m",
             "reason": "none_nearby",
             "nearest_city": {**city, "distance_m": 2485000},
             "features": [],
@@ -651,6 +651,8 @@ def _geo(schema: Schema, example: Any) -> dict:
 
 @lru_cache(maxsize=8)
 def _document(server_url: str) -> dict:
+    from stations.web.api.read import SEARCH_MAX  # read serves this document: imported late
+
     server = server_url.rstrip("/")
     ex = _examples(server)
     etag_header = {
@@ -718,7 +720,7 @@ def _document(server_url: str) -> dict:
                     ),
                     _param(
                         "sort",
-                        {"type": "string", "enum": ["distance", "useful"], "default": "distance"},
+                        {"type": "string", "enum": list(nearby.SORTS), "default": nearby.SORTS[0]},
                         _(
                             "distance: nearest first. useful: open stations first, then hours unknown, closed by their hours, temporarily closed; nearest first within each."
                         ),
@@ -1125,7 +1127,7 @@ def _document(server_url: str) -> dict:
                     ),
                     _param(
                         "limit",
-                        {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                        {"type": "integer", "minimum": 1, "maximum": SEARCH_MAX, "default": 10},
                         _("How many stations at most."),
                         example=5,
                     ),
@@ -1435,7 +1437,7 @@ def schemas() -> dict[str, Schema]:
                 "radius_m": _or_null({"type": "integer", "minimum": 1, "maximum": MAX_RADIUS_M}),
                 "facilities": {"type": "array", "items": ref("Facility")},
                 "open_now": BOOLEAN,
-                "sort": {"type": "string", "enum": ["distance", "useful"]},
+                "sort": {"type": "string", "enum": list(nearby.SORTS)},
                 "anyway_max_m": {
                     "type": "integer",
                     "minimum": 0,
