@@ -27,7 +27,7 @@ from stations.core.coverage import DEFAULT_RADIUS_M, DEFAULT_SPACING_M, MIN_RADI
 from stations.core.coverage import MAX_RADIUS_M as COVERAGE_MAX_RADIUS_M
 from stations.core.demand import CELL_M, MIN_CELL_SEARCHES
 from stations.core.hours import TZ
-from stations.core.model import _CODE, LIMITS, Station
+from stations.core.model import _CODE, LIMITS, Station  # _CODE: the pattern codes must match
 from stations.core.published import PUBLIC_STATUSES
 from stations.core.vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES, Vocabulary
 from stations.web import params
@@ -179,7 +179,6 @@ INPUT_FIELDS: dict[str, Schema] = {
     },
     "manager_phone": {
         "type": "string",
-        "maxLength": 20,
         "description": _("Staff only: a mobile, landline or 400 number."),
     },
 }
@@ -204,14 +203,25 @@ def _input_schema(creating: bool) -> Schema:
         if name in INPUT_DESCRIPTIONS:
             schema["description"] = INPUT_DESCRIPTIONS[name]
         properties[name] = schema
-    return _closed(properties, ["code", "name", "lat", "lon"] if creating else [])
+    if not creating:
+        return _closed(properties, [])
+    # A temporarily closed station says when it reopens (model.validate asks the same).
+    reopening = {"properties": {"status": {"const": "temporarily_closed"}}, "required": ["status"]}
+    return _closed(
+        properties,
+        ["code", "name", "lat", "lon"],
+        **{
+            "if": reopening,
+            "then": {"properties": {"closed_until": DATE}, "required": ["closed_until"]},
+        },
+    )
 
 
 # -- examples, made by the core ---------------------------------------------------------------
 
 EXAMPLE_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # a Friday morning in China
 EXAMPLE_POINT = (31.8171, 117.2300)  # a rider in Shushan district, Hefei (WGS-84)
-_HEFEI = {"province": "安徽省", "city": "合肥市"}
+_HEFEI: dict[str, Any] = {"province": "安徽省", "city": "合肥市"}
 EXAMPLE_STATIONS = (
     Station(
         id=101,
@@ -256,7 +266,7 @@ EXAMPLE_STATIONS = (
     ),
 )
 # What POST /api/v1/stations is sent in the example, and the station it creates.
-EXAMPLE_CREATE = {
+EXAMPLE_CREATE: dict[str, Any] = {
     "code": "HF-0103",
     "name": "庐阳区长江中路工会驿站",
     "address": "长江中路 98 号银行网点内",
@@ -285,7 +295,10 @@ EXAMPLE_CREATED = Station(
     updated_at=EXAMPLE_NOW.isoformat(timespec="seconds"),
     version=1,
 )
-EXAMPLE_PATCH = {"opening_hours": "Mo-Su 07:00-22:00", "facilities": ["drinking_water", "toilet"]}
+EXAMPLE_PATCH: dict[str, Any] = {
+    "opening_hours": "Mo-Su 07:00-22:00",
+    "facilities": ["drinking_water", "toilet"],
+}
 EXAMPLE_AUDIT_PROFILE = "qigeyi_haikou"
 EXAMPLE_REPORT = ReportCount(
     kind="broken", facility="hot_water", count=2, last_at="2026-11-19T18:42:10+08:00"
@@ -460,12 +473,23 @@ def _examples(server: str) -> dict[str, Any]:
         "audit_body": _example_audit(),
         "audit_recorded": {
             "id": 7,
-            "station_id": first.id,
+            "station_id": EXAMPLE_CREATED.id,
             "profile": EXAMPLE_AUDIT_PROFILE,
-            "score": 0.8333,
-            "passed": False,
+            **_audit_score(EXAMPLE_CREATED),
         },
     }
+
+
+def _audit_score(station: Station) -> dict:
+    """Score and verdict of the example audit at this station, as audits.record reckons them."""
+    body = _example_audit()
+    profile = PROFILES[body["profile"]]
+    form = {}
+    for key, answer in body["items"].items():
+        for part in ("result", "note", "valid_until"):
+            form[f"{part}_{key}"] = answer.get(part, "")
+    share, passed = audits.score(profile, audits.parse_answers(profile, station, form))
+    return {"score": share, "passed": passed}
 
 
 def _open_flag(station: Station) -> int | None:
@@ -609,7 +633,9 @@ def _errors(*codes: int, write: bool = False, **overrides: tuple[str, str, str |
 # -- parameters -------------------------------------------------------------------------------
 
 
-def _param(name, schema, description, required=False, where="query", example=None) -> dict:
+def _param(
+    name, schema, description, required=False, where="query", example=None, vocabulary=None
+) -> dict:
     param = {
         "name": name,
         "in": where,
@@ -619,6 +645,8 @@ def _param(name, schema, description, required=False, where="query", example=Non
     }
     if example is not None:
         param["example"] = example
+    if vocabulary:  # a comma list of this vocabulary's keys
+        param["x-vocabulary"] = vocabulary
     return param
 
 
@@ -629,6 +657,7 @@ def _filters(facilities=None, open_now=None) -> list[dict]:
             STRING,
             _("Comma list of facility keys; a station must have them all."),
             example=facilities,
+            vocabulary="Facility",
         ),
         _param("open_now", FLAG, _("Only stations open at this moment."), example=open_now),
     ]
@@ -714,7 +743,8 @@ def _document(server_url: str) -> dict:
                         "radius_m",
                         {"type": "integer", "minimum": 1, "maximum": MAX_RADIUS_M},
                         _(
-                            "Search radius in metres; when nothing matches inside it the nearest are returned anyway."
+                            "Search radius in metres; when nothing matches inside it the nearest are "
+                            "returned anyway, up to the server's cap (query.anyway_max_m)."
                         ),
                         example=10000,
                     ),
@@ -777,7 +807,10 @@ def _document(server_url: str) -> dict:
                     ),
                     *_filters(),
                     _param(
-                        "status", STRING, _("Comma list of statuses: open, temporarily_closed.")
+                        "status",
+                        STRING,
+                        _("Comma list of statuses: open, temporarily_closed."),
+                        vocabulary="PublishedStatus",
                     ),
                     _param(
                         "updated_since",
@@ -1042,6 +1075,7 @@ def _document(server_url: str) -> dict:
                         "facilities",
                         STRING,
                         _("Comma list of facility keys; a station counts only if it offers all."),
+                        vocabulary="Facility",
                     ),
                     _param(
                         "spacing_m",
@@ -1741,10 +1775,11 @@ def type_text(schema: Schema) -> str:
     """A schema in a few words: 'integer 1…50', 'Facility[]', 'string (date) | null'."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[1]
-    if "anyOf" in schema or "oneOf" in schema:
-        return " | ".join(type_text(s) for s in schema.get("anyOf", schema.get("oneOf", [])))
-    kinds = schema.get("type", "")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    choices = schema.get("anyOf") or schema.get("oneOf") or []
+    if choices:
+        return " | ".join(type_text(s) for s in choices)
+    given = schema.get("type", "")
+    kinds: list[str] = [given] if isinstance(given, str) else list(given)
     nullable = "null" in kinds
     kinds = [k for k in kinds if k != "null"]
     text = " | ".join(kinds)
@@ -1758,8 +1793,12 @@ def type_text(schema: Schema) -> str:
         text = "{key: " + type_text(schema["additionalProperties"]) + "}"
     if "format" in schema:
         text += f" ({schema['format']})"
-    if "minimum" in schema or "maximum" in schema:
-        text += f" {schema.get('minimum', '')}…{schema.get('maximum', '')}"
+    if "minimum" in schema and "maximum" in schema:
+        text += f" {schema['minimum']}…{schema['maximum']}"
+    elif "minimum" in schema:
+        text += f" ≥ {schema['minimum']}"
+    elif "maximum" in schema:
+        text += f" ≤ {schema['maximum']}"
     if "maxLength" in schema:
         text += f" ≤ {schema['maxLength']}"
     if "default" in schema:
@@ -1767,23 +1806,89 @@ def type_text(schema: Schema) -> str:
     return text + (" | null" if nullable else "")
 
 
+# The vocabularies listed at the foot of /api/docs, each key with its Chinese and English names.
+DOCS_VOCABULARIES = {
+    "Facility": FACILITIES,
+    "HostType": HOST_TYPES,
+    "EntryMethod": ENTRY_METHODS,
+    "Status": STATUSES,
+    "Datum": DATUMS,
+    "CheckinKind": KINDS,
+}
+
+
+def _vocabulary_of(schema: Schema) -> str | None:
+    """The listed vocabulary a field takes its values from, if any."""
+    name = type_text(schema).removesuffix(" | null").removesuffix("[]")
+    if name == "PublishedStatus":
+        return "Status"
+    return name if name in DOCS_VOCABULARIES or name == "AuditProfile" else None
+
+
+def _row(name: str, where: str, required: bool, schema: Schema, description: str, vocabulary=None):
+    return {
+        "name": name,
+        "where": where,
+        "required": required,
+        "type": type_text(schema),
+        "vocabulary": vocabulary or _vocabulary_of(schema),
+        "description": description,
+    }
+
+
 def _rows(parameters: list[dict]) -> list[dict]:
     return [
-        {
-            "name": p["name"],
-            "where": p["in"],
-            "required": p.get("required", False),
-            "type": type_text(p["schema"]),
-            "description": p.get("description", ""),
-        }
+        _row(
+            p["name"],
+            p["in"],
+            p.get("required", False),
+            p["schema"],
+            p.get("description", ""),
+            _vocabulary_of(ref(p["x-vocabulary"])) if "x-vocabulary" in p else None,
+        )
         for p in parameters
     ]
 
 
-def _pretty(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, indent=2)
+def _pretty(value: Any, indent: int = 0) -> str:
+    """JSON for people: two-space indents, short lists of plain values on one line."""
+    if isinstance(value, str) and indent == 0:
+        return value  # CSV, already text
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {_pretty(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        items = [f"{inner}{_pretty(v, indent + 2)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _vocabularies() -> list[dict]:
+    out = [
+        {"name": name, "terms": [(t.key, t.zh, t.en) for t in vocab.terms]}
+        for name, vocab in DOCS_VOCABULARIES.items()
+    ]
+    out.append({"name": "AuditProfile", "terms": [(p.key, p.zh, p.en) for p in PROFILES.values()]})
+    return out
+
+
+def _body_fields(schema: Schema) -> list[dict]:
+    return [
+        _row(field, "body", field in schema.get("required", ()), spec, spec.get("description", ""))
+        for field, spec in schema["properties"].items()
+    ]
+
+
+def _objects_within(schema: Schema, found: dict[str, Schema]) -> list[str]:
+    """The object schemas a body's fields refer to (an audit's answers), to list theirs too."""
+    names = []
+    for spec in schema["properties"].values():
+        for inner in (spec, spec.get("items", {}), spec.get("additionalProperties", {})):
+            name = inner.get("$ref", "").rsplit("/", 1)[-1] if isinstance(inner, dict) else ""
+            if name and found[name].get("type") == "object" and name not in names:
+                names.append(name)
+    return names
 
 
 def docs_page(server_url: str) -> dict:
@@ -1803,15 +1908,10 @@ def docs_page(server_url: str) -> dict:
                 schema = found[name]
                 body = {
                     "schema": name,
-                    "fields": [
-                        {
-                            "name": field,
-                            "where": "body",
-                            "required": field in schema.get("required", ()),
-                            "type": type_text(spec),
-                            "description": spec.get("description", ""),
-                        }
-                        for field, spec in schema["properties"].items()
+                    "fields": _body_fields(schema),
+                    "nested": [
+                        {"schema": inner, "fields": _body_fields(found[inner])}
+                        for inner in _objects_within(schema, found)
                     ],
                     "example": _pretty(content["example"]),
                 }
@@ -1848,4 +1948,4 @@ def docs_page(server_url: str) -> dict:
                     "responses": responses,
                 }
             )
-    return {"doc": doc, "operations": operations}
+    return {"doc": doc, "operations": operations, "vocabularies": _vocabularies()}
