@@ -301,18 +301,37 @@ READS = [
 ]
 
 
-def test_real_responses_of_every_read_validate(fuzz_app, spec):
+def test_real_responses_of_every_read_validate(fuzz_app, doc, spec):
     client = fuzz_app.test_client()
+    answers = {}
     for url in READS:
         response = client.get(url)
         assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
         check(spec, response)
-    # and the errors
+        answers[url] = response
+    # every read the document describes was among them
+    reads = {path for path, method, _op, _p in operations(doc) if method == "get"}
+    pattern = {p: re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", p) + "$") for p in reads}
+    asked = {p for p in reads for url in READS if pattern[p].match(urlsplit(url).path)}
+    assert asked == reads, reads - asked
+    # the empty answers say why, and the nearest city then validates too
+    lhasa = answers["/api/v1/stations/nearest?lat=29.65&lon=91.17&radius_m=3000"].json
+    assert lhasa["reason"] == "none_nearby" and lhasa["nearest_city"]["name"] == "西宁市"
+    aed = answers["/api/v1/stations/nearest?lat=31.82&lon=117.2&radius_m=3000&facilities=aed"]
+    assert aed.json["reason"] == "none_match" and aed.json["features"] == []
+    # not modified, and the errors
+    again = client.get(
+        "/api/v1/stations/1",
+        headers={"If-None-Match": answers["/api/v1/stations/1"].headers["ETag"]},
+    )
+    assert again.status_code == 304
+    check(spec, again)
     for url, status in [
         ("/api/v1/stations/nearest?lat=91&lon=117", 400),
         ("/api/v1/stations/nearest?lat=31&lon=117&key=nonsense", 401),
         ("/api/v1/stations/999", 404),
         ("/api/v1/regions/9999/summary", 404),
+        ("/api/v1/search?q=", 400),
         ("/api/v1/stations?" + "x=1&" * 1200, 414),
     ]:
         response = client.get(url)
