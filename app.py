@@ -5,7 +5,7 @@ DATABASE_URL (default sqlite:///<instance>/yizhan.db), SECRET_KEY (generated int
 folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, or TILES_URL (any
 XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
 in QR codes), MAP_CENTER ("lat,lon" where the map opens; default: the busiest city),
-AUDIT_INTERVAL_DAYS, COVERAGE_TARGET, SEARCH_LOG_FLUSH_SECONDS, the API's rate limits (RATELIMIT_CLIENT,
+AUDIT_INTERVAL_DAYS, COVERAGE_TARGET, SEARCH_LOG_FLUSH_SECONDS, NEAREST_ANYWAY_MAX_M, the API's rate limits (RATELIMIT_CLIENT,
 RATELIMIT_ADDRESS, RATELIMIT_KEY, RATELIMIT_STORAGE_URL), TRUSTED_PROXIES and
 SESSION_COOKIE_SECURE. The README's configuration table lists the same names; a test keeps the
 two in step. A malformed value stops start-up with a message naming the variable, rather than
@@ -118,6 +118,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The search log (coverage planning): how long a process keeps its per-cell counts
         # before writing them to the database; 0 writes at every search.
         SEARCH_LOG_FLUSH_SECONDS=_whole_number("SEARCH_LOG_FLUSH_SECONDS", 30),
+        # How far "the nearest anyway" may reach when nothing is within the asked radius:
+        # beyond it, riders are told there is no station nearby.
+        NEAREST_ANYWAY_MAX_M=_whole_number("NEAREST_ANYWAY_MAX_M", 50_000),
         # Audit photos: a folder every app server shares (NFS, a mounted volume) when there
         # are several of them; the database holds only their random file names.
         EVIDENCE_DIR=os.environ.get("EVIDENCE_DIR") or os.path.join(app.instance_path, "evidence"),

@@ -9,6 +9,7 @@ from pyproj import Geod
 from stations.core import datum
 
 from conftest import STORE_KINDS, write_csv
+from helpers import station_rows
 
 XINING = (36.6171, 101.7782)  # XN-0001 stands exactly here
 GEOD = Geod(ellps="WGS84")
@@ -90,13 +91,102 @@ def test_k_limits_the_count(api):
 def test_radius_then_nearest_anyway(api):
     _, inside = nearest(api, "lat=36.6171&lon=101.7782&radius_m=1000")
     assert codes(inside) == ["XN-0001"] and inside["nearest_anyway"] is False
-    _, beyond = nearest(
-        api, "lat=34.75&lon=113.63&radius_m=1000&k=2"
-    )  # Zhengzhou: none within 1 km
+    # 9.2 km north of the Xining station: none within 1 km, the nearest anyway within the cap.
+    _, beyond = nearest(api, "lat=36.7000&lon=101.7782&radius_m=1000&k=2")
     assert beyond["nearest_anyway"] is True and "nearest anyway" in beyond["message"]
-    assert len(beyond["features"]) == 2 and all(
-        f["properties"]["beyond_radius"] for f in beyond["features"]
+    assert codes(beyond) == ["XN-0001"] and beyond["reason"] is None
+    assert beyond["features"][0]["properties"]["beyond_radius"] is True
+    assert 9_000 < beyond["features"][0]["properties"]["distance_m"] < 9_400
+
+
+def test_nearest_anyway_stops_at_the_cap_and_names_the_nearest_city(api):
+    # Zhengzhou: the nearest station (Hefei) is ~460 km away: no station nearby, not a Go button.
+    _, body = nearest(api, "lat=34.75&lon=113.63&radius_m=1000&k=2")
+    assert body["features"] == [] and body["nearest_anyway"] is False
+    assert body["reason"] == "none_nearby" and body["message"] == "no station within 50000 m"
+    city = body["nearest_city"]
+    assert (city["adcode"], city["name"], city["province"], city["stations"]) == (
+        "3401",
+        "合肥市",
+        "安徽省",
+        1,
     )
+    assert 400_000 < city["distance_m"] < 500_000
+    west, south, east, north = city["bbox"]
+    assert south <= city["lat"] <= north and west <= city["lon"] <= east
+    assert body["query"]["anyway_max_m"] == 50_000
+
+
+def test_the_cap_is_configurable(api):
+    api.application.config["NEAREST_ANYWAY_MAX_M"] = 600_000
+    _, body = nearest(api, "lat=34.75&lon=113.63&radius_m=1000&k=1")
+    assert codes(body) == ["HF-0001"] and body["nearest_anyway"] is True
+
+
+def test_filters_that_match_nothing_nearby_are_told_apart_from_no_station(api):
+    # A station 9 km away, but none with e-bike charging within the cap.
+    _, body = nearest(api, "lat=36.7000&lon=101.7782&radius_m=1000&facilities=ebike_charging")
+    assert body["features"] == [] and body["reason"] == "none_match"
+    assert body["nearest_city"] is None and "matches these filters" in body["message"]
+
+
+def test_sort_by_usefulness_puts_open_stations_first(api, clock):
+    clock.set(2026, 11, 21, 23, 30)  # Saturday night: XN-0001 (Mo-Fr 08-18) is closed
+    query = "lat=36.6171&lon=101.7782&radius_m=50000&k=5"
+    # Within 50 km only XN-0001 is in reach; widen the reach to see the order of all three.
+    api.application.config["NEAREST_ANYWAY_MAX_M"] = 2_000_000
+    _, by_distance = nearest(api, "lat=36.6171&lon=101.7782&k=3")
+    assert codes(by_distance) == ["XN-0001", "HF-0001", "QD-0001"]
+    _, useful = nearest(api, "lat=36.6171&lon=101.7782&k=3&sort=useful")
+    assert codes(useful) == ["HF-0001", "QD-0001", "XN-0001"]  # 24/7, the night shift, then closed
+    assert useful["query"]["sort"] == "useful"
+    closed = useful["features"][2]["properties"]
+    assert closed["open_now"] is False and closed["opens_next"].startswith("2026-11-23T08:00")
+    assert codes(nearest(api, query + "&sort=useful")[1]) == ["XN-0001"]
+    response = api.get("/api/v1/stations/nearest?lat=36.6&lon=101.7&sort=best")
+    assert response.status_code == 400 and response.json["error"]["field"] == "sort"
+
+
+def test_cities_for_the_picker(api):
+    body = strict_json(api.get("/api/v1/cities"))
+    names = [(c["adcode"], c["name"], c["stations"]) for c in body["cities"]]
+    assert names == [("3401", "合肥市", 1), ("3702", "青岛市", 1), ("6301", "西宁市", 1)]
+    xining = body["cities"][2]
+    assert (xining["lat"], xining["lon"]) == (36.6171, 101.7782)
+    assert xining["bbox"] == [101.7782, 36.6171, 101.7782, 36.6171]
+
+
+def test_cities_follow_the_registry(api, cli, tmp_path):
+    before = strict_json(api.get("/api/v1/cities"))["cities"]
+    cli("import", write_csv(tmp_path / "more.csv", station_rows(3)))  # three more in Hefei
+    after = strict_json(api.get("/api/v1/cities"))["cities"]
+    assert [c["stations"] for c in before] == [1, 1, 1]
+    assert [(c["name"], c["stations"]) for c in after][0] == ("合肥市", 4)
+
+
+def test_search_finds_cities_and_stations(api):
+    body = strict_json(api.get("/api/v1/search?q=西宁"))
+    assert [c["name"] for c in body["cities"]] == ["西宁市"]
+    assert [s["name"] for s in body["stations"]] == ["城中区长江路工会驿站"]  # by its city
+    body = strict_json(api.get("/api/v1/search?q=金寨路"))
+    assert body["cities"] == [] and [s["name"] for s in body["stations"]] == [
+        "蜀山区金寨路爱心驿站"
+    ]
+    assert body["stations"][0]["url"].endswith(f"/stations/{body['stations'][0]['id']}")
+    # Wildcards are text, not patterns.
+    assert strict_json(api.get("/api/v1/search?q=%25"))["stations"] == []
+    assert strict_json(api.get("/api/v1/search?q=_"))["stations"] == []
+    # Ordered by distance from the rider when given.
+    body = strict_json(api.get("/api/v1/search?q=驿站&lat=36.07&lon=120.38"))
+    assert body["stations"][0]["name"] == "市南区香港中路骑手驿站"
+    for bad, field in (
+        ("", "q"),
+        ("x" * 51, "q"),
+        ("驿站&lat=36", "lon"),
+        ("驿站&limit=0", "limit"),
+    ):
+        response = api.get("/api/v1/search?q=" + bad)
+        assert response.status_code == 400 and response.json["error"]["field"] == field, bad
 
 
 def test_facilities_must_all_be_present(api):
@@ -180,7 +270,6 @@ def test_bbox_listing_is_paged(api):
 def test_map_view_gives_markers_then_clusters(api, cli, tmp_path):
     body = strict_json(api.get("/api/v1/map?bbox=101,36,102,37"))
     assert body["clusters"] == [] and [m[3] for m in body["markers"]] == ["城中区长江路工会驿站"]
-    from helpers import station_rows
 
     cli("import", write_csv(tmp_path / "many.csv", station_rows(400)))
     crowded = strict_json(api.get("/api/v1/map?bbox=117.1,31.7,117.3,31.9"))

@@ -26,3 +26,18 @@ class RegionSummary(TypedDict):
     facilities: dict[str, int]  # open stations offering each facility
     updated_at: str | None
     verified: int  # stations ever verified on site
+
+
+class CityExtent(TypedDict):
+    """Where a city's published stations lie: for the city picker and "nearest city" hints."""
+
+    adcode: str  # the 4-digit prefix of its districts
+    province: str
+    city: str
+    stations: int
+    lat: float  # the mean of its stations (WGS-84)
+    lon: float
+    south: float
+    west: float
+    north: float
+    east: float

@@ -22,7 +22,7 @@ from typing import Any, Protocol, Self
 from stations.core.accounts import ApiKey, StaffSession, User
 from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report, ReportCount
-from stations.core.counts import RegionSummary, RegistrySummary
+from stations.core.counts import CityExtent, RegionSummary, RegistrySummary
 from stations.core.demand import DemandLayer, DemandPoint, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
@@ -68,6 +68,16 @@ class StationStore(Transactional, Protocol):
 
     def published_list(self, offset: int, limit: int) -> list[Station]:
         """A page of the public list, by province, city, district and code."""
+        ...
+
+    def city_extents(self, region: str = "") -> list[CityExtent]:
+        """Each city with published stations (in a region: an adcode prefix): count, mean
+        position and bounding box, by adcode."""
+        ...
+
+    def search_published(self, text: str, limit: int, region: str = "") -> list[Station]:
+        """Published stations whose name, address, city or district contains text (case
+        ignored, no wildcards), names starting with it first, then by code."""
         ...
 
     def iter_published(self, region: str = "") -> Iterator[Station]:

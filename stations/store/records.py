@@ -8,6 +8,7 @@ from typing import Any
 from stations.core import demand
 from stations.core.accounts import ApiKey, User
 from stations.core.audits import Audit, AuditItem
+from stations.core.counts import CityExtent
 from stations.core.demand import DemandLayer, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
@@ -112,3 +113,34 @@ LAYERS_SQL = """
     select name, kind, points, total_weight, imported_at, fictitious
     from demand_layers order by name
 """
+
+
+# The city picker's extents, in both stores: one row per (4-digit prefix, city name).
+CITY_EXTENTS_SQL = """
+    select substr(adcode, 1, 4) as adcode, province, city, count(*) as stations,
+           avg(lat) as lat, avg(lon) as lon, min(lat) as south, min(lon) as west,
+           max(lat) as north, max(lon) as east
+    from stations where {published} and adcode like {region}
+    group by substr(adcode, 1, 4), province, city order by 1, city
+"""
+
+
+def city_extent(row: Row) -> CityExtent:
+    return CityExtent(
+        adcode=row["adcode"],
+        province=row["province"],
+        city=row["city"],
+        stations=int(row["stations"]),
+        lat=float(row["lat"]),
+        lon=float(row["lon"]),
+        south=float(row["south"]),
+        west=float(row["west"]),
+        north=float(row["north"]),
+        east=float(row["east"]),
+    )
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching text anywhere, its wildcards taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

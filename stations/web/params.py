@@ -142,3 +142,26 @@ def bbox(args, name: str = "bbox", required: bool = True) -> BBox | None:
             name,
         )
     return BBox(min_lat, min_lon, max_lat, max_lon)
+
+
+def choice(args, name: str, allowed: tuple[str, ...]) -> str:
+    """One of allowed; the first when absent."""
+    value = _one(args, name)
+    if value is None:
+        return allowed[0]
+    if value not in allowed:
+        raise ApiError(f"{name} must be one of {', '.join(allowed)}", name)
+    return value
+
+
+def text(args, name: str, longest: int) -> str:
+    """A required piece of free text, trimmed, 1 to longest characters."""
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(f"give {name} once, not {len(values)} times", name)
+    value = " ".join((values[0] if values else "").split())
+    if not value:
+        raise ApiError(f"{name} is required", name)
+    if len(value) > longest:
+        raise ApiError(f"{name} must be at most {longest} characters", name)
+    return value

@@ -6,9 +6,10 @@ goes through the one condition built from PUBLIC_STATUSES.
 
 from collections.abc import Iterable, Iterator
 
-from stations.core.counts import CityCount, RegistrySummary
+from stations.core.counts import CityCount, CityExtent, RegistrySummary
 from stations.core.model import Station, stored_id
 from stations.core.published import PUBLIC_STATUSES
+from stations.store import records
 from stations.store.postgis.base import Connected
 from stations.store.postgis.rows import SELECT
 
@@ -99,6 +100,20 @@ class PublishedQueries(Connected):
         while batch := self._query(sql, [region + "%", after]):
             yield from batch
             after = batch[-1].code
+
+    def city_extents(self, region: str = "") -> list[CityExtent]:
+        sql = records.CITY_EXTENTS_SQL.format(published=PUBLISHED, region="%(region)s")
+        return [records.city_extent(r) for r in self._rows(sql, {"region": region + "%"})]
+
+    def search_published(self, text: str, limit: int, region: str = "") -> list[Station]:
+        sql = f"""
+            select {SELECT} from stations where {PUBLISHED} and adcode like %(r)s and (
+                name ilike %(p)s or address ilike %(p)s or city ilike %(p)s or district ilike %(p)s)
+            order by strpos(lower(name), lower(%(t)s)) = 1 desc, code limit %(n)s
+        """
+        return self._query(
+            sql, {"p": records.like_contains(text), "t": text, "n": limit, "r": region + "%"}
+        )
 
     def published_summary(self) -> RegistrySummary:
         return summary_where(self, PUBLISHED)

@@ -9,9 +9,10 @@ cannot reach the public through a query that forgot the rule.
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from stations.core.counts import CityCount, RegistrySummary
+from stations.core.counts import CityCount, CityExtent, RegistrySummary
 from stations.core.model import Station, stored_id
 from stations.core.published import PUBLIC_STATUSES
+from stations.store import records
 from stations.store.sqlite.base import Connected
 from stations.store.sqlite.rows import row_station
 
@@ -84,6 +85,21 @@ class PublishedQueries(Connected):
             order by province, city, district, code limit ? offset ?
         """
         return self._query(sql, [limit, offset])
+
+    def city_extents(self, region: str = "") -> list[CityExtent]:
+        sql = records.CITY_EXTENTS_SQL.format(published=PUBLISHED, region="?")
+        return [records.city_extent(r) for r in self._rows(sql, [region + "%"])]
+
+    def search_published(self, text: str, limit: int, region: str = "") -> list[Station]:
+        # LIKE ignores ASCII case in SQLite; a station named with the text first, then by code.
+        sql = f"""
+            select * from stations where {PUBLISHED} and adcode like :r and (
+                name like :p escape '\\' or address like :p escape '\\'
+                or city like :p escape '\\' or district like :p escape '\\')
+            order by instr(lower(name), lower(:t)) = 1 desc, code limit :n
+        """
+        found = {"p": records.like_contains(text), "t": text, "n": limit, "r": region + "%"}
+        return self._query(sql, found)
 
     def iter_published(self, region: str = "") -> Iterator[Station]:
         """Every published station (in a region: an adcode prefix), by code, streamed."""

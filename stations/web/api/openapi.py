@@ -3,6 +3,7 @@
 Tests validate it (openapi-spec-validator) and fuzz the running API from it (schemathesis).
 """
 
+from stations.core import nearby
 from stations.core.checkins import KINDS
 from stations.core.coverage import DEFAULT_RADIUS_M, DEFAULT_SPACING_M, MIN_RADIUS_M, PRESETS
 from stations.core.coverage import MAX_RADIUS_M as COVERAGE_MAX_RADIUS_M
@@ -90,7 +91,14 @@ def document(server_url: str = "/") -> dict:
                         _param(
                             "radius_m",
                             {"type": "integer", "minimum": 1, "maximum": MAX_RADIUS_M},
-                            "Search radius; when nothing matches inside it the nearest are returned anyway.",
+                            "Search radius; when nothing matches inside it the nearest are returned "
+                            "anyway, up to the server's cap (query.anyway_max_m).",
+                        ),
+                        _param(
+                            "sort",
+                            {"type": "string", "enum": list(nearby.SORTS)},
+                            "distance (default), or useful: open stations first, then hours "
+                            "unknown, closed for now, temporarily closed; nearest first in each.",
                         ),
                         *FILTERS,
                         _param(
@@ -252,6 +260,48 @@ def document(server_url: str = "/") -> dict:
                             "content": {"application/json": {"schema": {"type": "object"}}},
                         },
                         **_errors(400, 401, 403, 404, 415, 429, 503),
+                    },
+                }
+            },
+            "/api/v1/cities": {
+                "get": {
+                    "operationId": "cities",
+                    "summary": "Cities with published stations: count, mean position, bbox",
+                    "parameters": [KEY],
+                    "responses": {
+                        "200": {
+                            "description": "Cities by adcode",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Cities"}
+                                }
+                            },
+                        },
+                        **_errors(401, 403, 429),
+                    },
+                }
+            },
+            "/api/v1/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Cities and stations whose name or address contains q",
+                    "parameters": [
+                        _param(
+                            "q", {"type": "string", "minLength": 1, "maxLength": 50}, "Text.", True
+                        ),
+                        _param(
+                            "limit", {"type": "integer", "minimum": 1, "maximum": 20}, "At most."
+                        ),
+                        _param("lat", {"type": "number"}, "Order stations by distance from here."),
+                        _param("lon", {"type": "number"}, "With lat."),
+                        KEY,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Matching cities and stations",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **_errors(400, 401, 403, 414, 429),
                     },
                 }
             },
@@ -513,9 +563,37 @@ def document(server_url: str = "/") -> dict:
                             "properties": {
                                 "nearest_anyway": {"type": "boolean"},
                                 "query": {"type": "object"},
+                                "reason": {"enum": ["none_nearby", "none_match", None]},
+                                "nearest_city": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/City"},
+                                        {"type": "null"},
+                                    ]
+                                },
                             },
                         },
                     ]
+                },
+                "City": {
+                    "type": "object",
+                    "required": ["adcode", "name", "province", "stations", "lat", "lon", "bbox"],
+                    "properties": {
+                        "adcode": {"type": "string", "pattern": "^[0-9]{4}$"},
+                        "name": {"type": "string"},
+                        "province": {"type": "string"},
+                        "stations": {"type": "integer", "minimum": 1},
+                        "lat": {"type": "number"},
+                        "lon": {"type": "number"},
+                        "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4},
+                        "distance_m": {"type": "integer"},
+                    },
+                },
+                "Cities": {
+                    "type": "object",
+                    "required": ["cities"],
+                    "properties": {
+                        "cities": {"type": "array", "items": {"$ref": "#/components/schemas/City"}}
+                    },
                 },
                 "MapView": {
                     "type": "object",

@@ -2,15 +2,17 @@
 the courier map's markers, and the OpenAPI document."""
 
 import io
+import math
 from datetime import datetime
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request, url_for
 
-from stations.core import datum, demand, listing, present, regions, writers
+from stations.core import datum, demand, geo, listing, nearby, present, regions, writers
+from stations.core.counts import CityExtent
 from stations.core.hours import TZ
 from stations.core.model import check_range, stored_id
 from stations.core.published import PUBLIC_STATUSES
-from stations.web import params, searchlog
+from stations.web import cities_cache, params, searchlog
 from stations.web.api.base import (
     LICENCE_URL,
     MAP_MARKERS_MAX,
@@ -50,20 +52,30 @@ def nearest():
     radius = params.integer(args, "radius_m", 1, MAX_RADIUS_M)
     wanted = params.facilities(args)
     open_now = params.flag(args, "open_now")
+    sort = params.choice(args, "sort", nearby.SORTS)
     q_lat, q_lon = datum.to_wgs84(lat, lon, crs)  # phones in WeChat report GCJ-02
     store = get_read_store()
+    moment = now()
+    region = scoped_region("")
+    cap = anyway_max_m()
+    limit = nearby.reach(radius, cap)
+    # Ordered by usefulness, the k shown are chosen from every station within reach.
     hits = store.nearest(
         q_lat,
         q_lon,
-        k,
+        MAX_K if sort == "useful" else k,
         radius_m=radius,
         facilities=wanted,
         open_now=open_now,
-        at=now(),
-        region=scoped_region(""),
+        at=moment,
+        region=region,
     )
+    hits = nearby.within(hits, limit)
     stations = store.published_by_ids([h.id for h in hits])
     hits = [h for h in hits if h.id in stations]  # published, even if the index lags a write
+    if sort == "useful":
+        hits = nearby.by_usefulness(hits, stations, moment)
+    hits = hits[:k]
     extra = {
         h.id: {
             "distance_m": round(h.distance_m),
@@ -73,6 +85,7 @@ def nearest():
         for h in hits
     }
     beyond = bool(hits) and hits[0].beyond_radius
+    reason, city = (None, None) if hits else _why_empty(store, q_lat, q_lon, limit, region)
     body = {
         "type": "FeatureCollection",
         "query": {
@@ -84,22 +97,117 @@ def nearest():
             "radius_m": radius,
             "facilities": list(wanted),
             "open_now": open_now,
+            "sort": sort,
+            "anyway_max_m": cap,
         },
-        "generated_at": now().isoformat(timespec="seconds"),
+        "generated_at": moment.isoformat(timespec="seconds"),
         "nearest_anyway": beyond,
-        "message": (
-            f"no station matches within {radius} m; these are the nearest anyway"
-            if beyond
-            else None
-            if hits
-            else "no station matches these filters"
-        ),
+        "reason": reason,
+        "message": _message(radius, limit, beyond, reason),
+        "nearest_city": city,
         "features": features(store, stations, [h.id for h in hits], extra),
     }
     response = json_response(body, geo=True)
     # Counted per ~500 m cell for coverage planning; the point itself is not kept.
     searchlog.record(q_lat, q_lon, demand.is_met(hits, stations))
     return response
+
+
+def anyway_max_m() -> int:
+    return int(current_app.config.get("NEAREST_ANYWAY_MAX_M", nearby.ANYWAY_MAX_M))
+
+
+def _why_empty(store, lat: float, lon: float, limit: float, region: str):
+    """The reason for an empty answer, and with none nearby the nearest city with stations."""
+    probe = store.nearest(lat, lon, 1, region=region)
+    found = store.published_by_ids([h.id for h in probe])
+    first = next((h for h in probe if h.id in found), None)
+    reason = nearby.empty_reason(first.distance_m if first else None, limit)
+    if reason == "none_match" or first is None:
+        return reason, None
+    adcode = found[first.id].adcode[:4]
+    city = next(
+        (c for c in cities_cache.city_extents(store, adcode) if c["city"] == found[first.id].city),
+        None,
+    )
+    return reason, city and {**city_json(city), "distance_m": round(first.distance_m)}
+
+
+def _message(radius: int | None, limit: float, beyond: bool, reason: str | None) -> str | None:
+    if beyond:
+        return f"no station matches within {radius} m; these are the nearest anyway"
+    where = f" within {round(limit)} m" if math.isfinite(limit) else ""
+    if reason == "none_nearby":
+        return f"no station{where}"
+    if reason == "none_match":
+        return f"no station{where} matches these filters"
+    return None
+
+
+def city_json(city: CityExtent) -> dict:
+    """A city of the picker as the API shows it: the bbox as [west, south, east, north]."""
+    return {
+        "adcode": city["adcode"],
+        "name": city["city"],
+        "province": city["province"],
+        "stations": city["stations"],
+        "lat": round(city["lat"], 6),
+        "lon": round(city["lon"], 6),
+        "bbox": [round(v, 6) for v in (city["west"], city["south"], city["east"], city["north"])],
+    }
+
+
+@bp.get("/cities")
+def cities():
+    """Cities with published stations, for a rider who cannot or will not share a location."""
+    found = cities_cache.city_extents(get_read_store(), scoped_region(""))
+    return json_response({"cities": [city_json(c) for c in found]})
+
+
+SEARCH_MAX = 20
+
+
+@bp.get("/search")
+def search():
+    """Cities and stations whose names (or addresses) contain q: the map's search box."""
+    args = request.args
+    q = params.text(args, "q", 50)
+    limit = params.integer(args, "limit", 1, SEARCH_MAX, default=10)
+    lat = params.decimal(args, "lat", -90, 90)
+    lon = params.decimal(args, "lon", -180, 180)
+    if (lat is None) != (lon is None):
+        raise ApiError("give lat and lon together", "lat" if lat is None else "lon")
+    store = get_read_store()
+    region = scoped_region("")
+    folded = q.casefold()
+    matching_cities = [
+        city_json(c)
+        for c in cities_cache.city_extents(store, region)
+        if folded in c["city"].casefold() or folded in c["province"].casefold()
+    ][:limit]
+    stations = store.search_published(q, limit, region)
+    if lat is not None and lon is not None:
+        here = (lat, lon)
+        stations.sort(key=lambda s: geo.distance_m(*here, s.lat, s.lon))
+    return json_response(
+        {
+            "query": q,
+            "cities": matching_cities,
+            "stations": [
+                {
+                    "id": stored_id(s),
+                    "name": s.name,
+                    "address": s.address,
+                    "city": s.city,
+                    "district": s.district,
+                    "lat": s.lat,
+                    "lon": s.lon,
+                    "url": url_for("web.station", station_id=stored_id(s), _external=True),
+                }
+                for s in stations
+            ],
+        }
+    )
 
 
 @bp.get("/stations/<int:station_id>")
