@@ -309,9 +309,11 @@ def test_the_list_is_capped_like_the_nearest_api(embed):
     far = moved(*HEFEI, 90, 60_000)  # 60 km east of the only station around
     body = embed.get(f"/embed/list?lat={far[0]:.6f}&lon={far[1]:.6f}").get_data(as_text=True)
     assert list_items(body) == [] and "你附近 50 公里 内没有驿站。" in body
-    assert "There is no rest station within 50 km of you." in embed.get(
-        f"/embed/list?lat={far[0]:.6f}&lon={far[1]:.6f}&lang=en"
-    ).get_data(as_text=True)
+    assert "有驿站的最近城市是合肥市，距你 60 公里。" in body  # a way on
+    assert (
+        "There is no rest station within 50 km of you. The nearest city with stations is 合肥市,"
+        " 60 km away."
+    ) in embed.get(f"/embed/list?lat={far[0]:.6f}&lon={far[1]:.6f}&lang=en").get_data(as_text=True)
     embed.application.config["NEAREST_ANYWAY_MAX_M"] = 100_000
     body = embed.get(f"/embed/list?lat={far[0]:.6f}&lon={far[1]:.6f}").get_data(as_text=True)
     assert [(i["name"], i["distance"]) for i in list_items(body)] == [

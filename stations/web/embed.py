@@ -22,9 +22,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from stations.core import datum, navigation, present, regions, words
+from stations.core import datum, navigation, nearby, present, regions, words
 from stations.core.vocab import FACILITIES
-from stations.web import maps, params
+from stations.web import cities_cache, maps, params
 from stations.web.context import get_read_store, map_centre, now
 from stations.web.i18n import requested_language
 from stations.web.pages import ICONS, map_strings
@@ -38,7 +38,6 @@ _REGION = re.compile(r"^\d{2}(\d{2}){0,2}$")
 SMALL_MAP_PX = (330, 250)
 MIN_SPAN_DEG = 0.01  # a region with one station opens at street level, not at zoom 18
 MARGIN = 0.08  # of the span, on each side: markers on the edge stay whole
-DEFAULT_ANYWAY_MAX_M = 50_000
 MIN_LIST_HEIGHT = 420  # px: a frame this tall shows the map, the locate button and one station
 # Navigation and map links of core.navigation.links, in the order a rider is offered them.
 NAV_ORDER = ("amap_route", "amap", "baidu", "tencent", "apple", "geo")
@@ -214,27 +213,23 @@ def _region_tree() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
 
 
 def _counts(parent: str, level: str, children: tuple[tuple[str, str], ...]) -> dict[str, int]:
-    """Published stations of each child region, in one query: provinces and cities from the
-    registry's count by city (names are the regions module's), districts by streaming the
-    stations of their one city."""
+    """Published stations of each child region: provinces and cities from the extents of the
+    cities with stations (one grouped query, kept per process until the registry moves),
+    districts by counting the stations of their one city."""
     store = get_read_store()
     if level == "district":
         return dict(Counter(s.adcode for s in store.iter_published(parent)))
-    by_city = store.published_summary()["by_city"]
-    if not parent:  # provinces, by name
-        names = {name: code for code, name in children}
-        totals: Counter[str] = Counter()
-        for c in by_city:
-            if c["province"] in names:
-                totals[names[c["province"]]] += c["stations"]
-        return dict(totals)
-    province = regions.prefix_name(parent)
-    names = {name: code for code, name in children}
-    return {
-        names[c["city"]]: c["stations"]
-        for c in by_city
-        if c["province"] == province and c["city"] in names
-    }
+    out: Counter[str] = Counter()
+    codes = {code for code, _name in children}
+    by_name = {(code[:4], name): code for code, name in children if len(code) == 6}
+    for c in cities_cache.city_extents(store, parent):
+        if level == "province":
+            out[c["adcode"][:2]] += c["stations"]
+        elif c["adcode"] in codes:
+            out[c["adcode"]] += c["stations"]
+        elif (c["adcode"], c["city"]) in by_name:  # a county-level city of its province
+            out[by_name[(c["adcode"], c["city"])]] += c["stations"]
+    return dict(out)
 
 
 def _children(parent: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -415,7 +410,7 @@ def embed_list():
     further than NEAREST_ANYWAY_MAX_M are not listed, as in the nearest API."""
     args = request.args
     lang = "en" if args.get("lang") == "en" else "zh"
-    cap = int(current_app.config.get("NEAREST_ANYWAY_MAX_M", DEFAULT_ANYWAY_MAX_M))
+    cap = int(current_app.config.get("NEAREST_ANYWAY_MAX_M", nearby.ANYWAY_MAX_M))
     items: list[dict[str, Any]] = []
     with force_locale(lang):
         error = none_nearby = None
@@ -429,12 +424,10 @@ def embed_list():
         else:
             moment = now()
             store = get_read_store()
-            hits = [
-                h
-                for h in store.nearest(q_lat, q_lon, k, radius_m=cap, at=moment)
-                if h.distance_m <= cap
-            ]
-            stations = store.published_by_ids([h.id for h in hits])
+            # Within the cap, or else the nearest anyway: that one names the nearest city.
+            found = store.nearest(q_lat, q_lon, k, radius_m=cap, at=moment)
+            hits = nearby.within(found, cap)
+            stations = store.published_by_ids([h.id for h in hits or found[:1]])
             for h in hits:
                 s = stations.get(h.id)
                 if s is None:  # no longer published; the index has not caught up yet
@@ -458,6 +451,13 @@ def embed_list():
                     "There is no rest station within %(distance)s of you.",
                     distance=words.distance(cap, lang),
                 )
+                first = stations.get(found[0].id) if found and not hits else None
+                if first is not None:
+                    none_nearby += " " + _(
+                        "The nearest city with stations is %(city)s, %(distance)s away.",
+                        city=first.city,
+                        distance=words.distance(found[0].distance_m, lang),
+                    )
         page = render_template(
             "embed_list.html", items=items, error=error, none_nearby=none_nearby, embed_lang=lang
         )
