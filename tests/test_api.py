@@ -9,6 +9,7 @@ from pyproj import Geod
 from stations.core import datum
 
 from conftest import STORE_KINDS, write_csv
+from helpers import station_rows
 
 XINING = (36.6171, 101.7782)  # XN-0001 stands exactly here
 GEOD = Geod(ellps="WGS84")
@@ -155,6 +156,14 @@ def test_cities_for_the_picker(api):
     assert xining["bbox"] == [101.7782, 36.6171, 101.7782, 36.6171]
 
 
+def test_cities_follow_the_registry(api, cli, tmp_path):
+    before = strict_json(api.get("/api/v1/cities"))["cities"]
+    cli("import", write_csv(tmp_path / "more.csv", station_rows(3)))  # three more in Hefei
+    after = strict_json(api.get("/api/v1/cities"))["cities"]
+    assert [c["stations"] for c in before] == [1, 1, 1]
+    assert [(c["name"], c["stations"]) for c in after][0] == ("合肥市", 4)
+
+
 def test_search_finds_cities_and_stations(api):
     body = strict_json(api.get("/api/v1/search?q=西宁"))
     assert [c["name"] for c in body["cities"]] == ["西宁市"]
@@ -261,7 +270,6 @@ def test_bbox_listing_is_paged(api):
 def test_map_view_gives_markers_then_clusters(api, cli, tmp_path):
     body = strict_json(api.get("/api/v1/map?bbox=101,36,102,37"))
     assert body["clusters"] == [] and [m[3] for m in body["markers"]] == ["城中区长江路工会驿站"]
-    from helpers import station_rows
 
     cli("import", write_csv(tmp_path / "many.csv", station_rows(400)))
     crowded = strict_json(api.get("/api/v1/map?bbox=117.1,31.7,117.3,31.9"))

@@ -175,6 +175,31 @@ def test_published_filters(store):
     assert store.summary()["total"] == 5  # staff counts see every station
 
 
+def test_published_extent_bounds_a_regions_published_stations(store):
+    east_of_xining = (XINING[0] - 0.02, XINING[1] + 0.05)
+    stored = load(
+        store,
+        station("XN-A", XINING),
+        station("XN-B", east_of_xining, status="temporarily_closed", closed_until="2026-12-01"),
+        station("XN-PLAN", (XINING[0] + 0.03, XINING[1] - 0.04), status="planned"),
+        station("XN-SHUT", (XINING[0] - 0.05, XINING[1]), status="closed"),
+        station("HF-1", HEFEI),
+    )
+    south, west, north, east, count = store.published_extent("63")
+    assert count == 2  # the planned and the closed station are not the public's
+    assert (south, west, north, east) == (
+        east_of_xining[0],
+        XINING[1],
+        XINING[0],
+        east_of_xining[1],
+    )
+    assert store.published_extent("6301") == store.published_extent("63")
+    assert store.published_extent(stored["XN-A"].adcode)[4] >= 1
+    assert store.published_extent("34") == (HEFEI[0], HEFEI[1], HEFEI[0], HEFEI[1], 1)
+    assert store.published_extent("37") is None  # Shandong: no station at all
+    assert store.published_extent("")[4] == 3  # everywhere
+
+
 def test_boxes_centre_and_counts(store):
     load(
         store,

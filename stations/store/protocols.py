@@ -88,6 +88,11 @@ class StationStore(Transactional, Protocol):
         """summary() of the published stations."""
         ...
 
+    def published_extent(self, prefix: str) -> tuple[float, float, float, float, int] | None:
+        """(south, west, north, east, count) of the published stations whose adcode starts
+        with prefix (WGS-84 degrees); None when the region has none."""
+        ...
+
     def page(self, offset: int, limit: int) -> list[Station]:
         """Stations by province, city, district and code."""
         ...

@@ -117,3 +117,15 @@ class PublishedQueries(Connected):
 
     def published_summary(self) -> RegistrySummary:
         return summary_where(self, PUBLISHED)
+
+    def published_extent(self, prefix: str) -> tuple[float, float, float, float, int] | None:
+        """(south, west, north, east, count) of a region's published stations, or None."""
+        sql = f"""
+            select min(lat) as south, min(lon) as west, max(lat) as north, max(lon) as east,
+                   count(*) as n
+            from stations where {PUBLISHED} and adcode like %s
+        """
+        row = next(self._rows(sql, [prefix + "%"]))
+        if not row["n"]:
+            return None
+        return (row["south"], row["west"], row["north"], row["east"], row["n"])

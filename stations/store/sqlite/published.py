@@ -110,3 +110,12 @@ class PublishedQueries(Connected):
     def published_summary(self) -> RegistrySummary:
         """summary() of the published stations: total, by status, by city, newest change."""
         return summary_where(self.db.conn, PUBLISHED)
+
+    def published_extent(self, prefix: str) -> tuple[float, float, float, float, int] | None:
+        """(south, west, north, east, count) of a region's published stations, or None."""
+        sql = f"""
+            select min(lat), min(lon), max(lat), max(lon), count(*) from stations
+            where {PUBLISHED} and adcode like ?
+        """
+        south, west, north, east, count = self.db.conn.execute(sql, [prefix + "%"]).fetchone()
+        return (south, west, north, east, count) if count else None

@@ -12,7 +12,7 @@ from stations.core.counts import CityExtent
 from stations.core.hours import TZ
 from stations.core.model import check_range, stored_id
 from stations.core.published import PUBLIC_STATUSES
-from stations.web import params, searchlog
+from stations.web import cities_cache, params, searchlog
 from stations.web.api.base import (
     LICENCE_URL,
     MAP_MARKERS_MAX,
@@ -27,7 +27,7 @@ from stations.web.api.base import (
     last_modified,
     scoped_region,
 )
-from stations.web.api.openapi import document
+from stations.web.api.openapi import docs_page, document
 from stations.web.context import get_read_store, get_store, now
 from stations.web.params import ApiError
 
@@ -126,7 +126,10 @@ def _why_empty(store, lat: float, lon: float, limit: float, region: str):
     if reason == "none_match" or first is None:
         return reason, None
     adcode = found[first.id].adcode[:4]
-    city = next((c for c in store.city_extents(adcode) if c["city"] == found[first.id].city), None)
+    city = next(
+        (c for c in cities_cache.city_extents(store, adcode) if c["city"] == found[first.id].city),
+        None,
+    )
     return reason, city and {**city_json(city), "distance_m": round(first.distance_m)}
 
 
@@ -157,7 +160,7 @@ def city_json(city: CityExtent) -> dict:
 @bp.get("/cities")
 def cities():
     """Cities with published stations, for a rider who cannot or will not share a location."""
-    found = get_read_store().city_extents(scoped_region(""))
+    found = cities_cache.city_extents(get_read_store(), scoped_region(""))
     return json_response({"cities": [city_json(c) for c in found]})
 
 
@@ -179,7 +182,7 @@ def search():
     folded = q.casefold()
     matching_cities = [
         city_json(c)
-        for c in store.city_extents(region)
+        for c in cities_cache.city_extents(store, region)
         if folded in c["city"].casefold() or folded in c["province"].casefold()
     ][:limit]
     stations = store.search_published(q, limit, region)
@@ -383,4 +386,4 @@ def openapi():
 @docs_bp.get("/api/docs")
 def api_docs():
     """The API for people: generated from the same OpenAPI document the tests validate."""
-    return render_template("api_docs.html", doc=document(request.host_url))
+    return render_template("api_docs.html", **docs_page(request.host_url))
