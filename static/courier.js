@@ -131,10 +131,13 @@
         Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
       return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
     }
+    // The rule of stations/core/words.py: 350 米, 1.2 公里 (1.0 公里, never 1000 米), 12 公里.
     function distanceText(m) {
-      if (m < 1000) return fill(T.metres, { n: Math.round(m) });
-      var km = m / 1000;
-      return fill(T.km, { n: km < 10 ? Math.round(km * 10) / 10 : Math.round(km) });
+      var metres = Math.floor(Math.max(0, m) + 0.5);
+      if (metres < 1000) return fill(T.metres, { n: metres });
+      var tenths = Math.floor(m / 100 + 0.5);
+      if (tenths < 100) return fill(T.km, { n: Math.floor(tenths / 10) + "." + (tenths % 10) });
+      return fill(T.km, { n: Math.floor(m / 1000 + 0.5) });
     }
 
     // -- opening state in words --------------------------------------------------------------
@@ -446,6 +449,12 @@
       highlight(false);
     }
 
+    // The phone layout gives the map less height while a list is shown (style.css: .listing).
+    function listing(on) {
+      if (cfg.embed || document.body.classList.contains("listing") === on) return;
+      document.body.classList.toggle("listing", on);
+      map.invalidateSize({ animate: false });
+    }
     function drawHere() {
       if (!here) return;
       var at = shift(here.lat, here.lon);
@@ -480,6 +489,7 @@
         withProps(rec, f.properties);
       });
       drawList(features);
+      listing(true);
       if (!features.length) {
         var max = (data.query && data.query.anyway_max_m) || 50000;
         if (data.reason === "none_nearby") {
@@ -712,6 +722,7 @@
           if (resultsEl) resultsEl.textContent = "";
           clearNotice();
           say(cfg.embed ? "" : T.start);
+          listing(false);
         }
         var station = Number(q.get("station")) || null;
         if (station) selectStation(station, "restore").catch(function () {});
