@@ -719,3 +719,34 @@ def test_every_protocol_method_has_a_contract_test():
     assert len(methods) > 50
     untested = [name for name in methods if f".{name}(" not in source]
     assert untested == []
+
+
+# -- the public list's city filter ------------------------------------------------------------
+
+
+def test_the_public_list_by_city(store):
+    load(
+        store,
+        station("XN-1", XINING),
+        station("XN-2", near(XINING, 300), status="temporarily_closed", closed_until="2026-12-01"),
+        station("XN-PLAN", near(XINING, 600), status="planned"),
+        station("XN-SHUT", near(XINING, 900), status="closed"),
+        station("HF-1", HEFEI),
+        station("QD-1", QINGDAO),
+        station("QD-2", near(QINGDAO, 300)),
+        station("QD-3", near(QINGDAO, 600)),
+        station("ZZ-1", (34.7466, 113.6253)),
+    )
+    # Published stations only, busiest city first, a tie broken by adcode.
+    assert store.published_city_counts() == [
+        {"adcode": "3702", "province": "山东省", "city": "青岛市", "stations": 3},
+        {"adcode": "6301", "province": "青海省", "city": "西宁市", "stations": 2},
+        {"adcode": "3401", "province": "安徽省", "city": "合肥市", "stations": 1},
+        {"adcode": "4101", "province": "河南省", "city": "郑州市", "stations": 1},
+    ]
+    xining = store.published_list(0, 10, region="6301")
+    assert [s.code for s in xining] == ["XN-1", "XN-2"]
+    pages = store.published_list(0, 2, region="3702") + store.published_list(2, 2, region="3702")
+    assert [s.code for s in pages] == ["QD-1", "QD-2", "QD-3"]
+    assert store.published_list(0, 10, region="1101") == []
+    assert len(store.published_list(0, 10)) == 7

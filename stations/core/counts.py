@@ -26,3 +26,12 @@ class RegionSummary(TypedDict):
     facilities: dict[str, int]  # open stations offering each facility
     updated_at: str | None
     verified: int  # stations ever verified on site
+
+
+class CityStations(TypedDict):
+    """Published stations of one city (a 4-digit adcode prefix): the public list's filter."""
+
+    adcode: str  # 4 digits, e.g. "3401" for Hefei
+    province: str
+    city: str
+    stations: int

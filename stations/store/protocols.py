@@ -22,7 +22,7 @@ from typing import Any, Protocol, Self
 from stations.core.accounts import ApiKey, StaffSession, User
 from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report, ReportCount
-from stations.core.counts import RegionSummary, RegistrySummary
+from stations.core.counts import CityStations, RegionSummary, RegistrySummary
 from stations.core.demand import DemandLayer, DemandPoint, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
@@ -66,8 +66,14 @@ class StationStore(Transactional, Protocol):
         """The published ones among these stations, by id (others are simply absent)."""
         ...
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
-        """A page of the public list, by province, city, district and code."""
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
+        """A page of the public list (in a region: an adcode prefix), by province, city,
+        district and code."""
+        ...
+
+    def published_city_counts(self) -> list[CityStations]:
+        """Published stations per city (4-digit adcode prefix), busiest city first, then
+        by adcode."""
         ...
 
     def iter_published(self, region: str = "") -> Iterator[Station]:

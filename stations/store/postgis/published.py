@@ -6,7 +6,7 @@ goes through the one condition built from PUBLIC_STATUSES.
 
 from collections.abc import Iterable, Iterator
 
-from stations.core.counts import CityCount, RegistrySummary
+from stations.core.counts import CityCount, CityStations, RegistrySummary
 from stations.core.model import Station, stored_id
 from stations.core.published import PUBLIC_STATUSES
 from stations.store.postgis.base import Connected
@@ -81,12 +81,26 @@ class PublishedQueries(Connected):
             out.update((stored_id(s), s) for s in self._query(sql, [wanted[start : start + CHUNK]]))
         return out
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
         sql = f"""
-            select {SELECT} from stations where {PUBLISHED}
+            select {SELECT} from stations where {PUBLISHED} and adcode like %s
             order by province, city, district, code limit %s offset %s
         """
-        return self._query(sql, [limit, offset])
+        return self._query(sql, [region + "%", limit, offset])
+
+    def published_city_counts(self) -> list[CityStations]:
+        rows = self._rows(
+            f"""select left(adcode, 4) as prefix, min(province) as province,
+                       min(city) as city, count(*) as n
+                from stations where {PUBLISHED}
+                group by prefix order by count(*) desc, prefix"""
+        )
+        return [
+            CityStations(
+                adcode=r["prefix"], province=r["province"], city=r["city"], stations=r["n"]
+            )
+            for r in rows
+        ]
 
     def iter_published(self, region: str = "") -> Iterator[Station]:
         """Every published station (in a region), by code, a few thousand per round trip:

@@ -9,7 +9,7 @@ cannot reach the public through a query that forgot the rule.
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from stations.core.counts import CityCount, RegistrySummary
+from stations.core.counts import CityCount, CityStations, RegistrySummary
 from stations.core.model import Station, stored_id
 from stations.core.published import PUBLIC_STATUSES
 from stations.store.sqlite.base import Connected
@@ -77,13 +77,26 @@ class PublishedQueries(Connected):
             out.update((stored_id(s), s) for s in self._query(sql, chunk))
         return out
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
-        """A page of the public list, by province, city, district and code."""
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
+        """A page of the public list (in a region: an adcode prefix), by province, city,
+        district and code."""
         sql = f"""
-            select * from stations where {PUBLISHED}
+            select * from stations where {PUBLISHED} and adcode like ?
             order by province, city, district, code limit ? offset ?
         """
-        return self._query(sql, [limit, offset])
+        return self._query(sql, [region + "%", limit, offset])
+
+    def published_city_counts(self) -> list[CityStations]:
+        """Published stations per city (4-digit adcode prefix), busiest city first."""
+        sql = f"""
+            select substr(adcode, 1, 4) as prefix, min(province), min(city), count(*)
+            from stations where {PUBLISHED}
+            group by prefix order by count(*) desc, prefix
+        """
+        return [
+            CityStations(adcode=a, province=p, city=c, stations=n)
+            for a, p, c, n in self.db.conn.execute(sql).fetchall()
+        ]
 
     def iter_published(self, region: str = "") -> Iterator[Station]:
         """Every published station (in a region: an adcode prefix), by code, streamed."""
