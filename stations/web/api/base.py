@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from stations.core import checkins, present
 from stations.core.model import Station, stored_id
 from stations.store import Store, StoreBusy
-from stations.web import params
+from stations.web import pages, params
 from stations.web.api import partners
 from stations.web.context import get_store, now
 from stations.web.params import ApiError
@@ -66,7 +66,7 @@ def init_app(app) -> None:
     def json_for_api(exc: HTTPException):
         if request.path.startswith(PREFIX + "/") or request.path == PREFIX:
             return _http_error(exc)
-        return exc
+        return pages.error_page(exc)  # an HTML page's own friendly error
 
     for status in (404, 405):
         app.register_error_handler(status, json_for_api)
