@@ -66,8 +66,9 @@ class StationStore(Transactional, Protocol):
         """The published ones among these stations, by id (others are simply absent)."""
         ...
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
-        """A page of the public list, by province, city, district and code."""
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
+        """A page of the public list (in a region: an adcode prefix), by province, city,
+        district and code."""
         ...
 
     def city_extents(self, region: str = "") -> list[CityExtent]:
