@@ -12,9 +12,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from stations.core import checkins, hours, navigation, present, standards
 from stations.core.checkins import CheckinRefused
@@ -24,6 +26,11 @@ from stations.web.context import get_read_store, get_store, map_centre, now
 
 bp = Blueprint("web", __name__)
 PAGE_SIZE = 50
+# The anonymous device id: 128 random bits, in a first-party cookie sent only to station pages
+# and their check-ins; the server stores a keyed hash of it, never the id.
+DEVICE_COOKIE = "yz_device"
+DEVICE_COOKIE_PATH = "/stations/"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def _lang() -> str:
@@ -289,34 +296,107 @@ def poster(station_id: int):
     return render_template("poster.html", s=s, qr_svg=_qr_svg(url, 10), url=url)
 
 
+# -- check-ins --------------------------------------------------------------------------------
+
+
+def _device_id() -> str | None:
+    """The browser's anonymous device id, if it sent a well-formed one."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    return value if checkins.valid_device_id(value) else None
+
+
+@bp.after_request
+def _give_device_id(response: Response) -> Response:
+    """A station page (it carries the check-in form) or a check-in gives a browser without a
+    device id a fresh one; an existing id is left as it is (and expires a year after it was
+    made)."""
+    if request.endpoint in ("web.station", "web.checkin") and _device_id() is None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            checkins.new_device_id(),
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            path=DEVICE_COOKIE_PATH,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.app_template_global()
+def checkin_submission() -> str:
+    """A fresh one-time token for the check-in form: the form sent twice is one report."""
+    return checkins.new_submission()
+
+
+def _thank(message: str) -> None:
+    """Flash a thank-you unless one is already waiting to be shown: a double tap whose first
+    answer reached the browser must not say thank you twice."""
+    if not any(category == "ok" for category, _text in session.get("_flashes", [])):
+        flash(message, "ok")
+
+
+def _refused_page(message: str, status: int, back: str) -> Response:
+    """A refusal as a page of its own, the message said once (nothing flashed as well)."""
+    return Response(render_template("message.html", message=message, back=back), status)
+
+
+@bp.errorhandler(CSRFError)
+def _stale_form(exc: CSRFError) -> Response:
+    """A check-in without a valid form token: the page is too old, or the browser keeps no
+    cookies (the form's token lives in the session cookie)."""
+    station_id = (request.view_args or {}).get("station_id")
+    back = url_for("web.station", station_id=station_id) if station_id else url_for("web.courier")
+    message = _(
+        "Your report was not sent: the page is too old, or your browser blocks cookies. "
+        "Reload the page and tap again (reports need cookies for this site)."
+    )
+    return _refused_page(message, 400, back)
+
+
 @bp.post("/stations/<int:station_id>/checkins")
 def checkin(station_id: int):
     s = _station_or_404(station_id)
-    client = checkins.client_hash(
-        current_app.config["SECRET_KEY"], request.remote_addr or "", request.user_agent.string
+    back = url_for("web.station", station_id=s.id)
+    client = checkins.identify(
+        current_app.config["SECRET_KEY"],
+        _device_id(),
+        request.remote_addr or "",
+        request.user_agent.string,
     )
     try:
         kind, facility = checkins.parse(
             request.form.get("kind", ""), request.form.get("facility") or None
         )
-        checkins.record(get_store(), client, s.id, kind, facility, now())
+        submission = checkins.parse_submission(request.form.get("submission"))
+        done = checkins.record(get_store(), client, s, kind, facility, now(), submission)
     except CheckinRefused as exc:
-        status = 429 if exc.retry_after else 400
-        message = (
-            _("You reported on this station a moment ago. Thank you!")
-            if exc.retry_after
-            else _("Please choose what you found.")
-        )
-        flash(message, "error")
-        response = redirect(url_for("web.station", station_id=s.id), 303)
-        if status == 429:
-            response = Response(
-                render_template(
-                    "message.html", message=message, back=url_for("web.station", station_id=s.id)
+        if exc.retry_after:
+            messages = {
+                "device": _("You sent many reports in the last hour. Please try again later."),
+                "address": _(
+                    "Many reports came from your network in the last hour. Please try again later."
                 ),
-                429,
+            }
+            message = messages.get(
+                exc.reason or "", _("You reported on this station a moment ago. Thank you!")
             )
+            response = _refused_page(message, 429, back)
             response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    flash(_("Thank you! Your report helps the next worker."), "ok")
-    return redirect(url_for("web.station", station_id=s.id), 303)
+            return response
+        if exc.field == "submission":
+            return _refused_page(_("This form is out of date. Reload the page."), 400, back)
+        flash(_("Please choose what you found."), "error")
+        return redirect(back, 303)
+    if done.repeat:
+        _thank(_("Thank you, your report was received."))
+    elif done.pending:
+        _thank(
+            _(
+                "Thank you! The station is closed by its hours now, so your report goes to staff "
+                "first; others are warned once a second rider reports the same."
+            )
+        )
+    else:
+        _thank(_("Thank you! Your report helps the next worker."))
+    return redirect(back, 303)
