@@ -745,7 +745,9 @@
     });
     loadView();
     var hasCentre = /[?&](center|centre)=/.test(location.search);
-    if (here) { // a reload, back from a station page or a shared link: the same list again
+    if (cfg.urlState && (cfg.search || "") !== location.search) {
+      applyUrl(); // drawn for another address (the offline copy of "/"): the address decides
+    } else if (here) { // a reload, back from a station page or a shared link: the same list again
       drawHere();
       loadNearest({ fit: !hasCentre }).then(function () {
         if (state.station) selectStation(state.station, "restore").catch(function () {});

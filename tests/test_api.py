@@ -240,7 +240,8 @@ def test_navigation_links_carry_the_right_datum(api):
         abs(float(route[0]) - g_lon) < 1e-6 and abs(float(route[1]) - g_lat) < 1e-6
     )  # no datum option: GCJ-02
     assert parse_qs(urlsplit(nav["baidu"]).query)["coord_type"] == ["wgs84"]
-    assert parse_qs(urlsplit(nav["tencent"]).query)["coord_type"] == ["1"]
+    tencent = parse_qs(urlsplit(nav["tencent"]).query)["tocoord"][0].split(",")
+    assert abs(float(tencent[0]) - g_lat) < 1e-6 and abs(float(tencent[1]) - g_lon) < 1e-6
     assert nav["geo"].startswith("geo:36.6171,101.7782")
 
 

@@ -37,6 +37,7 @@ COMMON = {
     ("station_changes", "after"): lambda v: None if v is None else json.loads(v),
     ("audits", "passed"): lambda v: {0: False, 1: True}[v],
     ("demand_layers", "fictitious"): lambda v: {0: False, 1: True}[v],
+    ("checkins", "pending"): lambda v: {0: False, 1: True}[v],
 }
 ORDER = {"region_profiles": "region", "search_cells": "day, cell_row, cell_col"}
 
@@ -121,6 +122,18 @@ def registry(staff_app, cli, store, db_path):
     )
     assert store.report(report.id).status == "resolved"
     store.add_checkin(QD, "ok", None, "c2", "2026-11-20T09:30:00+08:00", True)
+    # a report from one device while the station was closed by its hours: pending
+    store.add_checkin(
+        XN,
+        "not_found",
+        None,
+        "device-3",
+        "2026-11-20T22:00:00+08:00",
+        False,
+        address_hash="address-3",
+        submission="one-time-token-0003",
+        pending=True,
+    )
     # a partner's key, a region's profile, a disabled user, a failed sign-in
     assert cli("key", "create", "hefei-portal", "--region", "3401").exit_code == 0
     store.set_region_profile("63", "liuyou_b")
@@ -208,6 +221,12 @@ def test_every_row_and_value_comes_across(registry, cli, target):
     assert any(i["note"] == "标识被广告遮挡" for i in items)
     _, checkins = _target_rows(target, "checkins")
     assert any(c["resolution"] == "已联系加油站开门" and c["handled_by"] for c in checkins)
+    assert any(
+        c["pending"] is True
+        and c["submission"] == "one-time-token-0003"
+        and c["address_hash"] == "address-3"
+        for c in checkins
+    )
     for table in ("users", "staff_sessions", "api_tokens", "api_keys"):
         assert _target_rows(target, table)[1], table
     _, profiles = _target_rows(target, "region_profiles")
@@ -349,8 +368,8 @@ def test_a_count_that_differs_is_not_kept(registry, cli, target):
         )
     result = cli("copy-db", "--to", target)
     assert result.exit_code == 1
-    assert re.search(r"^checkins\s+2\s+1  <- differs$", result.output, re.M), result.output
-    assert "checkins 2 in SQLite, 1 in PostgreSQL" in result.output
+    assert re.search(r"^checkins\s+3\s+2  <- differs$", result.output, re.M), result.output
+    assert "checkins 3 in SQLite, 2 in PostgreSQL" in result.output
     _target_is_empty(target)
 
 

@@ -16,6 +16,7 @@ from conftest import write_csv
 from helpers import station_rows
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+PHONE = checkins.Client(device="one-phone", address="one-address")
 
 
 def tap_together(url: str, station_ids: list[int]) -> list[str]:
@@ -27,7 +28,7 @@ def tap_together(url: str, station_ids: list[int]) -> list[str]:
         with open_store(url) as store:
             start.wait(timeout=30)
             try:
-                checkins.record(store, "one-phone", station_id, "locked", None, NOW)
+                checkins.record(store, PHONE, store.get(station_id), "locked", None, NOW)
                 return "recorded"
             except checkins.CheckinRefused:
                 return "refused"
@@ -41,7 +42,7 @@ def test_concurrent_checkins_keep_both_limits(cli, tmp_path, db_path, store):
     url = f"sqlite:///{db_path}"
     same_station = tap_together(url, [1] * 32)
     assert same_station.count("recorded") == 1  # one per station and half hour
-    limit, _ = checkins.PER_CLIENT_LIMIT
+    limit, _ = checkins.PER_DEVICE_LIMIT
     elsewhere = tap_together(url, list(range(2, 62)))  # 60 stations at once
     assert elsewhere.count("recorded") == limit - 1  # 20 an hour, the first one included
     count = store.db.conn.execute("select count(*) from checkins").fetchone()[0]
@@ -49,10 +50,11 @@ def test_concurrent_checkins_keep_both_limits(cli, tmp_path, db_path, store):
 
 
 def test_a_refused_checkin_writes_nothing(seeded, store):
-    checkins.record(store, "c", 1, "ok", None, NOW)
+    client = checkins.Client(device="c", address="a")
+    checkins.record(store, client, store.get(1), "ok", None, NOW)
     before = store.get(1).verified_at
     with pytest.raises(checkins.CheckinRefused) as refused:
-        checkins.record(store, "c", 1, "ok", None, NOW + timedelta(minutes=5))
+        checkins.record(store, client, store.get(1), "ok", None, NOW + timedelta(minutes=5))
     assert refused.value.retry_after == 1800
     assert store.get(1).verified_at == before == NOW.isoformat(timespec="seconds")
     assert store.checkins_since("c", "2000-01-01") == 1

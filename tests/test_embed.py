@@ -286,7 +286,7 @@ def test_the_list_says_the_hours_state_in_words(embed, clock, database_url):
         paused = replace(s, status="temporarily_closed", closed_until="2026-12-01")
         store.save_many([], [paused], "2026-11-20T09:00:00+08:00")
     paused_zh = embed.get("/embed/list?lat=36.6171&lon=101.7782").get_data(as_text=True)
-    assert list_items(paused_zh)[0]["state"] == "暂停开放至 2026年12月1日"
+    assert list_items(paused_zh)[0]["state"] == "暂停开放，至 2026年12月1日 恢复"
     paused_en = embed.get("/embed/list?lat=36.6171&lon=101.7782&lang=en").get_data(as_text=True)
     assert list_items(paused_en)[0]["state"] == "Temporarily closed until Dec 1, 2026"
 
@@ -299,7 +299,7 @@ def test_the_list_offers_navigation_in_the_riders_apps(embed):
         and "mode=ride" in nav["amap_route"]
     )
     assert nav["baidu"].startswith("https://api.map.baidu.com/marker?")
-    assert nav["tencent"].startswith("https://apis.map.qq.com/uri/v1/marker?")
+    assert nav["tencent"].startswith("https://apis.map.qq.com/uri/v1/routeplan?type=bike")
     assert nav["geo"].startswith("geo:31.8206,117.2272")
     assert ">骑行导航（高德）</a>" in body and ">百度地图</a>" in body
     assert list_items(body)[0]["nav"][0][0] == "amap_route"  # the ride first

@@ -150,8 +150,9 @@ def test_published_station_is_on_every_detail_route(public, ids, route, code):
 def test_public_list_counts_and_shows_published_stations_only(public):
     body = public.get("/stations").get_data(as_text=True)
     assert "6 个站点" in body
-    cities = dict(re.findall(r"<li>(\S+) <b>(\d+)</b></li>", body))
-    assert cities == {"西宁市": "3", "合肥市": "2", "青岛市": "1"}  # 60 planned in Hefei uncounted
+    cities = dict(re.findall(r'class="city-chip" href="[^"]+"[^>]*>(\S+) <b>(\d+)</b></a>', body))
+    # 60 planned in Hefei uncounted
+    assert cities == {"全部": "6", "西宁市": "3", "合肥市": "2", "青岛市": "1"}
     assert "1 / 1" in body  # 6 stations are one page; 66 would be two
     assert all(name in body for name in names_of(PUBLISHED))
     assert "筹建驿站" not in body and "已撤销的驿站" not in body

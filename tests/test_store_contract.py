@@ -734,8 +734,13 @@ def test_a_store_closes_at_the_end_of_a_with_block(kind, tmp_path, request):
 
 
 def test_every_protocol_method_has_a_contract_test():
-    """A method added to a protocol needs its behaviour pinned here, for every store."""
-    source = Path(__file__).read_text(encoding="utf-8")
+    """A method added to a protocol needs its behaviour pinned here, for every store (the
+    check-in rules' store methods are pinned, on every store, in test_checkins.py)."""
+    here = Path(__file__).parent
+    source = "".join(
+        (here / name).read_text(encoding="utf-8")
+        for name in ("test_store_contract.py", "test_checkins.py")
+    )
     methods = [
         name
         for name, member in inspect.getmembers(Store)
@@ -744,3 +749,59 @@ def test_every_protocol_method_has_a_contract_test():
     assert len(methods) > 50
     untested = [name for name in methods if f".{name}(" not in source]
     assert untested == []
+
+
+# -- the public list's city filter ------------------------------------------------------------
+
+
+def test_the_public_list_by_city(store):
+    load(
+        store,
+        station("XN-1", XINING),
+        station("XN-2", near(XINING, 300), status="temporarily_closed", closed_until="2026-12-01"),
+        station("XN-PLAN", near(XINING, 600), status="planned"),
+        station("XN-SHUT", near(XINING, 900), status="closed"),
+        station("HF-1", HEFEI),
+        station("QD-1", QINGDAO),
+        station("QD-2", near(QINGDAO, 300)),
+        station("QD-3", near(QINGDAO, 600)),
+        station("ZZ-1", (34.7466, 113.6253)),
+    )
+    # Published stations only, by adcode.
+    assert [(c["adcode"], c["city"], c["stations"]) for c in store.city_extents()] == [
+        ("3401", "合肥市", 1),
+        ("3702", "青岛市", 3),
+        ("4101", "郑州市", 1),
+        ("6301", "西宁市", 2),
+    ]
+    assert [c["city"] for c in store.city_extents("37")] == ["青岛市"]
+    xining = store.published_list(0, 10, region="6301")
+    assert [s.code for s in xining] == ["XN-1", "XN-2"]
+    pages = store.published_list(0, 2, region="3702") + store.published_list(2, 2, region="3702")
+    assert [s.code for s in pages] == ["QD-1", "QD-2", "QD-3"]
+    assert store.published_list(0, 10, region="1101") == []
+    assert len(store.published_list(0, 10)) == 7
+
+
+def test_searching_published_stations_by_text(store):
+    load(
+        store,
+        station("XN-1", XINING, name="长江路工会驿站", address="城中区长江路 1 号"),
+        station("XN-2", near(XINING, 300), name="西门 100%_驿站"),
+        station("XN-PLAN", near(XINING, 600), name="长江路规划驿站", status="planned"),
+        station("HF-1", HEFEI, name="金寨路爱心驿站", address="长江西路口"),
+        station("QD-1", QINGDAO, name="Riders' Rest 长江"),
+    )
+
+    def codes(text, limit=10, region=""):
+        return [s.code for s in store.search_published(text, limit, region)]
+
+    # Name, address, city or district; published only; names starting with the text first.
+    assert codes("长江") == ["XN-1", "HF-1", "QD-1"]
+    assert codes("长江", region="34") == ["HF-1"]
+    assert codes("长江", limit=1) == ["XN-1"]
+    assert codes("西宁") == ["XN-1", "XN-2"]  # by its city
+    assert codes("riders") == ["QD-1"]  # ASCII case ignored
+    # Wildcards are text.
+    assert codes("%") == ["XN-2"] and codes("_") == ["XN-2"] and codes("100%_") == ["XN-2"]
+    assert codes("0%_驿") == ["XN-2"] and codes("%驿站%") == []

@@ -91,14 +91,11 @@ def test_station_page(web, clock):
     assert "城中区长江路工会驿站" in body
     assert "现在开放" in body and "至 18:00" in body
     assert "周一至周五 08:00–18:00；法定节假日休息" in body
-    assert (
-        "uri.amap.com/navigation" in body and "coord_type=wgs84" in body and "coord_type=1" in body
-    )
+    assert "uri.amap.com/navigation" in body and "coord_type=wgs84" in body
+    assert "apis.map.qq.com/uri/v1/routeplan" in body and "maps.apple.com/?daddr=" in body
     assert "geo:36.6171,101.7782" in body
-    clock.set(2026, 11, 21, 10, 0)
-    assert "休息中" in text(web.get("/stations/1")) and "11-23 08:00 开放" in text(
-        web.get("/stations/1")
-    )
+    clock.set(2026, 11, 21, 10, 0)  # Saturday: it opens on Monday
+    assert "周一 08:00 开门" in text(web.get("/stations/1"))
 
 
 def test_missing_station_is_404(web):
@@ -113,8 +110,17 @@ def test_short_url_by_code(web):
 
 def test_qr_code_encodes_the_short_url(web):
     svg = text(web.get("/stations/1/qr.svg"))
-    assert svg == segno.make("http://localhost/s/XN-0001", error="m").svg_inline(scale=8, border=2)
-    assert "<svg" in text(web.get("/stations/1/poster"))
+    want = segno.make("http://localhost/s/XN-0001", error="m").svg_inline(scale=8, border=4)
+
+    def modules(svg):
+        return re.search(r'class="qrline"[^>]* d="([^"]+)"', svg).group(1)
+
+    # The modules segno draws for the short URL, in a picture that scales.
+    assert modules(svg) == modules(want)
+    assert 'viewBox="0 0 264 264"' in svg and 'width="264"' in svg
+    assert 'xmlns="http://www.w3.org/2000/svg"' in svg
+    poster = text(web.get("/stations/1/poster"))
+    assert 'viewBox="0 0 330 330"' in poster and "<svg width=" not in poster
 
 
 def test_english_switch(web):

@@ -18,7 +18,11 @@ class _Inserts(Protocol):
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int: ...
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None: ...
 
 
 class OwnTransactions:
@@ -36,7 +40,21 @@ class OwnTransactions:
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int:
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None:
         """Record a check-in in its own transaction (see insert_checkin)."""
         with self.transaction():
-            return self.insert_checkin(station_id, kind, facility, client_hash, now, verified)
+            return self.insert_checkin(
+                station_id,
+                kind,
+                facility,
+                client_hash,
+                now,
+                verified,
+                address_hash=address_hash,
+                submission=submission,
+                pending=pending,
+            )

@@ -66,8 +66,9 @@ class StationStore(Transactional, Protocol):
         """The published ones among these stations, by id (others are simply absent)."""
         ...
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
-        """A page of the public list, by province, city, district and code."""
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
+        """A page of the public list (in a region: an adcode prefix), by province, city,
+        district and code."""
         ...
 
     def city_extents(self, region: str = "") -> list[CityExtent]:
@@ -230,7 +231,8 @@ class SpatialStore(Protocol):
 
 
 class CheckinStore(Transactional, Protocol):
-    """Workers' one-tap check-ins."""
+    """Workers' one-tap check-ins. client_hash and address_hash are keyed hashes made in the
+    core (stations/core/checkins.py); the store never sees a device id or an address."""
 
     def insert_checkin(
         self,
@@ -240,7 +242,11 @@ class CheckinStore(Transactional, Protocol):
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int:
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None:
         """add_checkin inside the caller's transaction."""
         ...
 
@@ -252,18 +258,44 @@ class CheckinStore(Transactional, Protocol):
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int:
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None:
         """Record a check-in; a positive one (verified) also stamps the station's
-        verified_at without moving its version."""
+        verified_at without moving its version. A pending problem report waits for
+        corroboration: open_reports leaves it out until corroborate_reports. The id, or None
+        (and nothing written) when this client already sent this submission."""
+        ...
+
+    def submitted(self, client_hash: str, submission: str) -> bool:
+        """Whether this client's check-in with this submission token is stored."""
         ...
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         """How many check-ins a client made since a moment (at one station, or anywhere)."""
         ...
 
+    def address_checkins_since(self, address_hash: str, since: str) -> int:
+        """How many check-ins came from one address since a moment, whichever client."""
+        ...
+
+    def reports_by_others(
+        self, station_id: int, kind: str, facility: str | None, client_hash: str, since: str
+    ) -> list[tuple[int, bool]]:
+        """(id, pending) of the unresolved problem reports of this kind and facility at a
+        station since a moment, made by clients other than this one, oldest first."""
+        ...
+
+    def corroborate_reports(self, report_ids: Iterable[int]) -> None:
+        """Pending reports confirmed by another client: they warn workers from now on (the
+        caller holds the transaction, as for insert_checkin)."""
+        ...
+
     def open_reports(self, station_ids: Iterable[int], since: str) -> dict[int, list[ReportCount]]:
         """Unresolved problem reports per station since a moment, grouped by kind and
-        facility, newest first."""
+        facility, newest first; pending ones (awaiting corroboration) left out."""
         ...
 
 

@@ -3,9 +3,17 @@
 folium's defaults load Leaflet, jQuery, Bootstrap and Font Awesome from public CDNs; our pages
 load only Leaflet, from our own server, so they work without the public internet except for
 tiles, and stay small for riders who pay for data.
+
+Nothing in the header blocks the first paint: leaflet.js is deferred and leaflet.css applies
+once loaded (the map box is sized by our own style sheet, so nothing moves). The map's script
+therefore waits for Leaflet: it runs as soon as leaflet.js has run, which is before any later
+deferred script and before DOMContentLoaded, and leaves the map in `window[name]` as before.
 """
 
+import json
+import re
 from dataclasses import dataclass
+from html import escape
 
 import folium
 from branca.element import Figure
@@ -86,8 +94,8 @@ def station_map(
     m = folium.Map(
         location=list(centre), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=True
     )
-    m.default_js = [("leaflet", leaflet_js)]
-    m.default_css = [("leaflet_css", leaflet_css)]
+    m.default_js = []  # loaded by our own header below, deferred
+    m.default_css = []
     for url, name, overlay in ((tiles.url, "base", False), (tiles.labels_url, "labels", True)):
         if url:
             folium.TileLayer(
@@ -102,9 +110,52 @@ def station_map(
     root = m.get_root()
     assert isinstance(root, Figure)  # a Map always sits in a Figure of its own
     root.render()
+    name = m.get_name()
     return {
-        "header": root.header.render(),
+        "header": _header(root.header.render(), leaflet_js, leaflet_css),
         "html": root.html.render(),
-        "script": root.script.render(),
-        "name": m.get_name(),
+        "script": _when_leaflet_ready(root.script.render(), name, leaflet_css),
+        "name": name,
     }
+
+
+# folium's own <meta> tags: a second charset, and a viewport that forbids pinch-zoom (the page
+# template carries the proper viewport).
+_FOLIUM_META = re.compile(r"<meta\s+(?:http-equiv|name=\"viewport\")[^>]*>\s*", re.IGNORECASE)
+
+
+def _header(rendered: str, leaflet_js: str, leaflet_css: str) -> str:
+    """folium's header without its <meta> tags, after our deferred Leaflet.
+
+    leaflet.css loads as print style and switches itself on when loaded: a style sheet in the
+    head otherwise holds the first paint for a whole round trip (2 s on Slow 3G).
+    """
+    rest = _FOLIUM_META.sub("", rendered)
+    assert "<meta" not in rest, "folium's header has a <meta> this code does not know"
+    return (
+        f'<script defer src="{escape(leaflet_js)}" data-leaflet></script>\n'
+        f'<link rel="stylesheet" href="{escape(leaflet_css)}" media="print"'
+        " onload=\"this.media='all'\">\n" + rest.strip() + "\n"
+    )
+
+
+def _when_leaflet_ready(body: str, name: str, leaflet_css: str) -> str:
+    """folium's map script, run once Leaflet is there: at once if it already is, else when the
+    deferred leaflet.js has run (its load event fires before the next deferred script runs), or
+    at DOMContentLoaded at the latest. The map is left in window[name].
+
+    Leaflet finds its marker images through leaflet.css, which may not apply yet: they are named
+    here, next to the style sheet as the style sheet names them (images/…)."""
+    images = leaflet_css.split("?")[0].rsplit("/", 1)[0] + "/images/"
+    return f"""(function (run) {{
+  var done = false;
+  function once() {{ if (!done && window.L) {{ done = true; run(); }} }}
+  var leaflet = document.querySelector("script[data-leaflet]");
+  if (leaflet) leaflet.addEventListener("load", once);
+  document.addEventListener("DOMContentLoaded", once);
+  once();
+}})(function () {{
+if (typeof L.Icon.Default.imagePath !== "string") L.Icon.Default.imagePath = {json.dumps(images)};
+{body.strip()}
+window[{json.dumps(name)}] = {name};
+}});"""

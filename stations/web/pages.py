@@ -1,8 +1,11 @@
-"""What every HTML face shares: facility icons, the map's messages, template helpers and the
-"busy" page (public pages, staff pages and the embed all render through these)."""
+"""What every HTML face shares: facility icons, the map's messages, template helpers, the
+"busy" page and the error pages (public pages, staff pages and the embed all render through
+these)."""
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.sansio.response import Response as AnyResponse
 
 from stations.core.vocab import FACILITIES, STATUSES
 from stations.store import StoreBusy
@@ -115,6 +118,49 @@ def _busy(exc):
     return response
 
 
+def _error_text(status: int) -> tuple[str, str]:
+    """The title and the sentence of an error page, in the page's language."""
+    if status == 404:
+        return _("Page not found"), _(
+            "There is no page at this address. The station may have moved or been closed."
+        )
+    if status == 400:
+        return _("Something in the address is not right"), _(
+            "Check the link, or start again from the map."
+        )
+    if status == 405:
+        return _("This page cannot do that"), _("Start again from the map.")
+    if status == 429:
+        return _("Too many requests"), _("Wait a moment, then try again.")
+    if status >= 500:
+        return _("Something went wrong on our side"), _(
+            "We have noted it. Try again in a moment, or find a station on the map."
+        )
+    return _("This page cannot be shown"), _("Start again from the map.")
+
+
+def error_page(exc: HTTPException) -> AnyResponse:
+    """A friendly page for an HTTP error on an HTML page: what happened in words, a way back
+    to the map, never a traceback. A message the app wrote itself for a 400 (abort(400,
+    description=…)) is shown; Werkzeug's stock English descriptions are not."""
+    if exc.response is not None:  # abort(response): the response is the answer
+        return exc.response
+    status = exc.code or 500
+    title, message = _error_text(status)
+    if status == 400 and exc.description != type(exc).description:
+        message = str(exc.description)
+    try:
+        body = render_template("error.html", status=status, title=title, message=message)
+    except Exception:  # the page itself failed (the database behind the header, say)
+        current_app.logger.exception("error page failed")
+        body = f"<!doctype html><title>{status}</title><p>{status}</p><p><a href='/'>/</a></p>"
+    response = Response(body, status, mimetype="text/html")
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "retry-after"):  # what a 405 or 429 must still say
+            response.headers[name] = value
+    return response
+
+
 def _helpers():
     return {
         "lang": requested_language(),
@@ -125,5 +171,11 @@ def _helpers():
 
 
 def init_app(app: Flask) -> None:
+    """The shared helpers and error pages. The API registers its JSON errors after this: its
+    blueprint's handlers come first for its routes, and its app-wide 404/405 handlers hand
+    anything outside /api/v1 back to error_page."""
     app.register_error_handler(StoreBusy, _busy)
+    app.register_error_handler(HTTPException, error_page)
+    # An exception nothing handled: Flask has logged its traceback and hands us a 500.
+    app.register_error_handler(InternalServerError, error_page)
     app.context_processor(_helpers)

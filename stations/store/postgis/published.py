@@ -82,12 +82,12 @@ class PublishedQueries(Connected):
             out.update((stored_id(s), s) for s in self._query(sql, [wanted[start : start + CHUNK]]))
         return out
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
         sql = f"""
-            select {SELECT} from stations where {PUBLISHED}
+            select {SELECT} from stations where {PUBLISHED} and adcode like %s
             order by province, city, district, code limit %s offset %s
         """
-        return self._query(sql, [limit, offset])
+        return self._query(sql, [region + "%", limit, offset])
 
     def iter_published(self, region: str = "") -> Iterator[Station]:
         """Every published station (in a region), by code, a few thousand per round trip:

@@ -252,15 +252,39 @@ class PostGISStore(
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int:
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None:
+        # A concurrent copy of the same submission waits here for the first to commit, then
+        # inserts nothing: the unique index, not the read before it, makes the repeat one.
         checkin_id = self._value(
-            "insert into checkins (station_id, kind, facility, client_hash, created_at, status)"
-            " values (%s, %s, %s, %s, %s, %s) returning id",
-            [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+            "insert into checkins (station_id, kind, facility, client_hash, created_at, status,"
+            " address_hash, submission, pending)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " on conflict (client_hash, submission) do nothing returning id",
+            [
+                station_id,
+                kind,
+                facility,
+                client_hash,
+                now,
+                "resolved" if verified else "new",
+                address_hash,
+                submission,
+                pending,
+            ],
         )
+        if checkin_id is None:
+            return None
         if verified:  # a worker's confirmation is no edit: the version stays
             self._execute("update stations set verified_at = %s where id = %s", [now, station_id])
         return checkin_id
+
+    def submitted(self, client_hash: str, submission: str) -> bool:
+        sql = "select 1 from checkins where client_hash = %s and submission = %s"
+        return self._value(sql, [client_hash, submission]) is not None
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         sql = "select count(*) from checkins where client_hash = %s and created_at >= %s"
@@ -269,6 +293,27 @@ class PostGISStore(
             sql += " and station_id = %s"
             params.append(station_id)
         return self._value(sql, params)
+
+    def address_checkins_since(self, address_hash: str, since: str) -> int:
+        sql = "select count(*) from checkins where address_hash = %s and created_at >= %s"
+        return self._value(sql, [address_hash, since])
+
+    def reports_by_others(
+        self, station_id: int, kind: str, facility: str | None, client_hash: str, since: str
+    ) -> list[tuple[int, bool]]:
+        sql = """
+            select id, pending from checkins
+            where station_id = %s and kind = %s and coalesce(facility, '') = %s
+              and client_hash != %s and created_at >= %s and status in ('new', 'acknowledged')
+            order by created_at, id
+        """
+        rows = self._rows(sql, [station_id, kind, facility or "", client_hash, since])
+        return [(row["id"], row["pending"]) for row in rows]
+
+    def corroborate_reports(self, report_ids: Iterable[int]) -> None:
+        ids = [int(i) for i in report_ids]
+        if ids:
+            self._execute("update checkins set pending = false where id = any(%s::bigint[])", [ids])
 
     def open_reports(self, station_ids: Iterable[int], since: str) -> dict[int, list[ReportCount]]:
         ids = [int(i) for i in station_ids]
@@ -279,7 +324,7 @@ class PostGISStore(
                        max(created_at) as last_at
                 from checkins
                 where status in ('new', 'acknowledged') and kind != 'ok' and created_at >= %s
-                  and station_id = any(%s::bigint[])
+                  and not pending and station_id = any(%s::bigint[])
                 group by station_id, kind, coalesce(facility, '')
                 order by last_at desc, station_id, kind, facility
             """

@@ -78,13 +78,14 @@ class PublishedQueries(Connected):
             out.update((stored_id(s), s) for s in self._query(sql, chunk))
         return out
 
-    def published_list(self, offset: int, limit: int) -> list[Station]:
-        """A page of the public list, by province, city, district and code."""
+    def published_list(self, offset: int, limit: int, region: str = "") -> list[Station]:
+        """A page of the public list (in a region: an adcode prefix), by province, city,
+        district and code."""
         sql = f"""
-            select * from stations where {PUBLISHED}
+            select * from stations where {PUBLISHED} and adcode like ?
             order by province, city, district, code limit ? offset ?
         """
-        return self._query(sql, [limit, offset])
+        return self._query(sql, [region + "%", limit, offset])
 
     def city_extents(self, region: str = "") -> list[CityExtent]:
         sql = records.CITY_EXTENTS_SQL.format(published=PUBLISHED, region="?")

@@ -233,19 +233,43 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
         client_hash: str,
         now: str,
         verified: bool,
-    ) -> int:
+        *,
+        address_hash: str = "",
+        submission: str | None = None,
+        pending: bool = False,
+    ) -> int | None:
         """Insert a check-in (the caller holds the transaction); a positive one also stamps the
         station's verified_at (without bumping its version: a worker's confirmation is not an
-        edit staff could conflict with)."""
+        edit staff could conflict with). None, and nothing written, when this client already
+        sent this submission (the unique index decides)."""
         cursor = self.db.conn.execute(
-            "insert into checkins (station_id, kind, facility, client_hash, created_at, status) values (?, ?, ?, ?, ?, ?)",
-            [station_id, kind, facility, client_hash, now, "resolved" if verified else "new"],
+            """insert into checkins (station_id, kind, facility, client_hash, created_at, status,
+                                     address_hash, submission, pending)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               on conflict (client_hash, submission) do nothing""",
+            [
+                station_id,
+                kind,
+                facility,
+                client_hash,
+                now,
+                "resolved" if verified else "new",
+                address_hash,
+                submission,
+                int(pending),
+            ],
         )
+        if cursor.rowcount == 0:
+            return None
         if verified:
             self.db.conn.execute(
                 "update stations set verified_at = ? where id = ?", [now, station_id]
             )
         return inserted_id(cursor)
+
+    def submitted(self, client_hash: str, submission: str) -> bool:
+        sql = "select 1 from checkins where client_hash = ? and submission = ?"
+        return self.db.conn.execute(sql, [client_hash, submission]).fetchone() is not None
 
     def checkins_since(self, client_hash: str, since: str, station_id: int | None = None) -> int:
         """How many check-ins a client made since a moment (at one station, or anywhere)."""
@@ -256,8 +280,34 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
             params.append(station_id)
         return self.db.conn.execute(sql, params).fetchone()[0]
 
+    def address_checkins_since(self, address_hash: str, since: str) -> int:
+        sql = "select count(*) from checkins where address_hash = ? and created_at >= ?"
+        return self.db.conn.execute(sql, [address_hash, since]).fetchone()[0]
+
+    def reports_by_others(
+        self, station_id: int, kind: str, facility: str | None, client_hash: str, since: str
+    ) -> list[tuple[int, bool]]:
+        sql = """
+            select id, pending from checkins
+            where station_id = ? and kind = ? and coalesce(facility, '') = ?
+              and client_hash != ? and created_at >= ? and status in ('new', 'acknowledged')
+            order by created_at, id
+        """
+        rows = self.db.conn.execute(sql, [station_id, kind, facility or "", client_hash, since])
+        return [(report_id, bool(pending)) for report_id, pending in rows]
+
+    def corroborate_reports(self, report_ids: Iterable[int]) -> None:
+        ids = [int(i) for i in report_ids]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self.db.conn.execute(
+                f"update checkins set pending = 0 where id in ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+
     def open_reports(self, station_ids: Iterable[int], since: str) -> dict[int, list[ReportCount]]:
-        """Unresolved negative check-ins per station since a moment, grouped by kind."""
+        """Unresolved negative check-ins per station since a moment, grouped by kind (those
+        awaiting corroboration left out)."""
         ids = [int(i) for i in station_ids]
         out: dict[int, list[ReportCount]] = {}
         for start in range(0, len(ids), 500):
@@ -267,7 +317,7 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
                        max(created_at) as last_at
                 from checkins
                 where status in ('new', 'acknowledged') and kind != 'ok' and created_at >= ?
-                  and station_id in ({",".join("?" * len(chunk))})
+                  and pending = 0 and station_id in ({",".join("?" * len(chunk))})
                 group by station_id, kind, facility
                 order by last_at desc, station_id, kind, facility
             """

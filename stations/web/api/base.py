@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from stations.core import checkins, present
 from stations.core.model import Station, stored_id
 from stations.store import Store, StoreBusy
-from stations.web import params
+from stations.web import pages, params
 from stations.web.api import partners
 from stations.web.context import get_store, now
 from stations.web.params import ApiError
@@ -19,6 +19,7 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 docs_bp = Blueprint("api_docs", __name__)  # /api/docs: the API described for people
 MAX_K = 50
 MAX_RADIUS_M = 50_000
+SEARCH_MAX = 20  # results of each kind from the map's search box
 PAGE_MAX = 500
 LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 MAP_MARKERS_MAX = 300  # above this many stations in view the map gets clusters
@@ -66,7 +67,7 @@ def init_app(app) -> None:
     def json_for_api(exc: HTTPException):
         if request.path.startswith(PREFIX + "/") or request.path == PREFIX:
             return _http_error(exc)
-        return exc
+        return pages.error_page(exc)  # an HTML page's own friendly error
 
     for status in (404, 405):
         app.register_error_handler(status, json_for_api)

@@ -31,7 +31,7 @@ from stations.core.model import _CODE, LIMITS, Station  # _CODE: the pattern cod
 from stations.core.published import PUBLIC_STATUSES
 from stations.core.vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES, Vocabulary
 from stations.web import params
-from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX
+from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX, SEARCH_MAX
 
 Schema = dict[str, Any]
 
@@ -680,7 +680,6 @@ def _geo(schema: Schema, example: Any) -> dict:
 
 @lru_cache(maxsize=8)
 def _document(server_url: str) -> dict:
-    from stations.web.api.read import SEARCH_MAX  # read serves this document: imported late
 
     server = server_url.rstrip("/")
     ex = _examples(server)

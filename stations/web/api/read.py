@@ -19,6 +19,7 @@ from stations.web.api.base import (
     MAX_K,
     MAX_RADIUS_M,
     PAGE_MAX,
+    SEARCH_MAX,
     bp,
     docs_bp,
     feature_response,
@@ -162,9 +163,6 @@ def cities():
     """Cities with published stations, for a rider who cannot or will not share a location."""
     found = cities_cache.city_extents(get_read_store(), scoped_region(""))
     return json_response({"cities": [city_json(c) for c in found]})
-
-
-SEARCH_MAX = 20
 
 
 @bp.get("/search")
