@@ -351,6 +351,7 @@
         stationLayer.removeLayer(rec.marker);
         delete records[key];
       });
+      if (hereMarker) hereMarker.bringToFront(); // the rider's dot is never hidden under a station
       clusterLayer.clearLayers();
       data.clusters.forEach(function (c) {
         var icon = L.divIcon({ className: "cluster", html: "", iconSize: [44, 44] });
@@ -490,6 +491,7 @@
       });
       drawList(features);
       listing(true);
+      if (hereMarker) hereMarker.bringToFront();
       if (!features.length) {
         var max = (data.query && data.query.anyway_max_m) || 50000;
         if (data.reason === "none_nearby") {
