@@ -40,8 +40,9 @@
     var citySelect = byId("city");
     var chipsWrap = byId("chips-wrap");
     var chipButtons = Array.prototype.slice.call(document.querySelectorAll(".chip"));
-    var loadedAt = Date.now();
-    var serverNowAtLoad = cfg.now ? Date.parse(cfg.now) : loadedAt;
+    // The server's clock less the phone's, from the last answer that said its time: "today"
+    // and "tomorrow" are the server's (China time; tests pin it), whatever the phone's clock says.
+    var clockOffset = 0;
 
     var state = {
       facilities: (cfg.facilities || []).slice(),
@@ -146,7 +147,7 @@
     function dateText(isoDate) { return fill(T.date, { m: +isoDate.slice(5, 7), d: +isoDate.slice(8, 10) }); }
     function opensText(iso) { // "2026-11-21T07:00+08:00", China time as the API gives it
       var day = iso.slice(0, 10), time = iso.slice(11, 16);
-      var ahead = dayNumber(day) - dayNumber(chinaDay(serverNowAtLoad + Date.now() - loadedAt));
+      var ahead = dayNumber(day) - dayNumber(chinaDay(Date.now() + clockOffset));
       if (ahead <= 0) return fill(T.opens_today, { time: time });
       if (ahead === 1) return fill(T.opens_tomorrow, { time: time });
       if (ahead < 7) {
@@ -481,6 +482,8 @@
     function hasFilters() { return state.facilities.length > 0 || state.openNow; }
     function showNearest(data, opts) {
       clearNotice();
+      var said = data.generated_at ? Date.parse(data.generated_at) : NaN;
+      if (!isNaN(said)) clockOffset = said - Date.now();
       nearestIds = {};
       var features = data.features;
       features.forEach(function (f) {

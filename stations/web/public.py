@@ -92,7 +92,6 @@ def courier():
         "map": parts["name"],
         "datum": tiles.datum,
         "lang": lang,
-        "now": now().isoformat(timespec="seconds"),
         "api": {
             "map": url_for("api.map_view"),
             "nearest": url_for("api.nearest"),
