@@ -52,9 +52,11 @@ def test_the_map_page_names_every_file_by_its_content(client, seeded):
     assert by_name["/vendor/leaflet/leaflet.css"].endswith(f"?v={sha(leaflet_dir / 'leaflet.css')}")
 
 
-def test_pages_without_the_base_template_link_fingerprinted_style(client, seeded):
+def test_the_embed_inlines_the_style_sheet_as_every_page_does(client, seeded):
     html = client.get("/embed").get_data(as_text=True)
-    assert f'href="/static/style.css?v={sha(ROOT / "static/style.css")}"' in html
+    assert 'rel="stylesheet" href="/static/style.css' not in html  # no round trip before paint
+    head = html.split("</head>")[0]
+    assert ".embed-map" in head and "<style>" in head
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", ""])
