@@ -6,6 +6,7 @@ blocked and recorded: the pages must work, and fetch nothing else but tiles.
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,31 +44,39 @@ def _shots_dir(tmp_path) -> Path:
     return Path(os.environ["SCREENSHOTS_DIR"]) if os.environ.get("SCREENSHOTS_DIR") else tmp_path
 
 
-@pytest.fixture(scope="module")
-def browser():
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium(*extra_args: str):
+    """Debian's headless Chromium under Playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
         )
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
         yield b
         b.close()
 
 
-@pytest.fixture
-def server(tmp_path, database_url):
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def serve_stations(tmp_path, database_url, rows, header):
+    """The app over real HTTP on loopback, tiles pointing at a host that is not it, with these
+    stations imported: yields its base URL (use with `yield from` in a fixture)."""
     app = create_app(
         {
             "TESTING": True,
@@ -76,9 +85,8 @@ def server(tmp_path, database_url):
             "TILES_URL": f"http://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
         }
     )
-    header = ["code", "name", "lat", "lon", "opening_hours", "facilities"]
     result = app.test_cli_runner().invoke(
-        args=["import", str(write_csv(tmp_path / "s.csv", STATIONS, header=header))]
+        args=["import", str(write_csv(tmp_path / "s.csv", rows, header=header))]
     )
     assert result.exit_code == 0, result.output
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
@@ -87,6 +95,12 @@ def server(tmp_path, database_url):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def server(tmp_path, database_url):
+    header = ["code", "name", "lat", "lon", "opening_hours", "facilities"]
+    yield from serve_stations(tmp_path, database_url, STATIONS, header)
 
 
 class Phone:

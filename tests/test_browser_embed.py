@@ -5,17 +5,12 @@ the region, and a 360×600 frame shows the locate button and the first station u
 Every request to anything but the app and the partner's origin is blocked (tests/test_browser.py).
 """
 
-import threading
-
 import pytest
 import test_browser
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from test_browser import HERE, STATIONS, TILE_HOST, _partner_phone, _shots_dir
-from werkzeug.serving import make_server
+from test_browser import HERE, STATIONS, _partner_phone, _shots_dir
 
-from app import create_app
-
-from conftest import STORE_KINDS, write_csv
+from conftest import STORE_KINDS
 from helpers import inside
 
 # The shared fixtures: Debian's chromium for the module, and a partner's site on another origin.
@@ -72,23 +67,7 @@ def positions(rows) -> list[list[float]]:
 
 @pytest.fixture
 def server(tmp_path, database_url):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "browser",
-            "TILES_URL": f"http://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
-        }
-    )
-    path = write_csv(tmp_path / "s.csv", HEFEI_REGION + ELSEWHERE, header=HEADER)
-    result = app.test_cli_runner().invoke(args=["import", str(path)])
-    assert result.exit_code == 0, result.output
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    yield from test_browser.serve_stations(tmp_path, database_url, HEFEI_REGION + ELSEWHERE, HEADER)
 
 
 def framed(page, selector="iframe"):

@@ -7,7 +7,6 @@ through Playwright except where a test holds one on purpose, and the browser's H
 service worker behave as they do on a phone.
 """
 
-import os
 import re
 import shutil
 import threading
@@ -16,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+from test_browser import chromium
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -24,7 +24,6 @@ from app import create_app
 from conftest import write_csv
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = {"width": 390, "height": 844}
 STATIONS = [
@@ -48,24 +47,10 @@ CACHES = """async () => {
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            ],
-        )
+    # Every host but loopback fails to resolve: tiles cannot load, and the HTTP cache stays on
+    # (routing requests through Playwright would turn it off).
+    with chromium("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1") as b:
         yield b
-        b.close()
 
 
 class Server:

@@ -149,11 +149,7 @@ def embed():
         centre = view["centre"]
         # A zoom given with the region is the partner's choice: centred on the region, no fit.
         zoom = opts["zoom"] if opts["zoom_given"] else view["zoom"]
-    leaflet = (
-        url_for("assets.vendor", filename="leaflet.js"),
-        url_for("assets.vendor", filename="leaflet.css"),
-    )
-    parts = maps.station_map(centre or map_centre(), zoom, tiles, *leaflet)
+    parts = maps.page_map(centre or map_centre(), zoom, tiles)
     with force_locale(opts["lang"]):
         config = {
             "map": parts["name"],

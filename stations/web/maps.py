@@ -17,6 +17,7 @@ from html import escape
 
 import folium
 from branca.element import Figure
+from flask import url_for
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,14 @@ if (typeof L.Icon.Default.imagePath !== "string") L.Icon.Default.imagePath = {js
 {body.strip()}
 window[{json.dumps(name)}] = {name};
 }});"""
+
+
+def page_map(centre: tuple[float, float], zoom: int, tiles: Tiles) -> dict:
+    """station_map() with Leaflet from our own server: what every page's map is (in a request)."""
+    return station_map(
+        centre,
+        zoom,
+        tiles,
+        url_for("assets.vendor", filename="leaflet.js"),
+        url_for("assets.vendor", filename="leaflet.css"),
+    )

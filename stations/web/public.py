@@ -83,11 +83,7 @@ def courier():
     elif centre is None and view.near is not None:
         centre, zoom = view.near, zoom or 15
     tiles = _tiles()
-    leaflet = (
-        url_for("assets.vendor", filename="leaflet.js"),
-        url_for("assets.vendor", filename="leaflet.css"),
-    )
-    parts = maps.station_map(centre or map_centre(), zoom or 13, tiles, *leaflet)
+    parts = maps.page_map(centre or map_centre(), zoom or 13, tiles)
     config = {
         "map": parts["name"],
         "datum": tiles.datum,
@@ -297,13 +293,7 @@ def _small_map(s) -> dict:
 
     tiles = _tiles()
     at = datum.from_wgs84(s.lat, s.lon, tiles.datum, mainland=regions.mainland_adcode(s.adcode))
-    parts = maps.station_map(
-        at,
-        16,
-        tiles,
-        url_for("assets.vendor", filename="leaflet.js"),
-        url_for("assets.vendor", filename="leaflet.css"),
-    )
+    parts = maps.page_map(at, 16, tiles)
     parts["at"] = list(at)
     return parts
 

@@ -5,7 +5,6 @@ from flask import (
     abort,
     current_app,
     request,
-    url_for,
 )
 
 from stations.core.accounts import AccessDenied, require_read
@@ -48,13 +47,7 @@ def form_data() -> dict:
 
 def map_parts(centre):
     tiles = maps.configured_tiles(current_app.config)
-    parts = maps.station_map(
-        centre,
-        15,
-        tiles,
-        url_for("assets.vendor", filename="leaflet.js"),
-        url_for("assets.vendor", filename="leaflet.css"),
-    )
+    parts = maps.page_map(centre, 15, tiles)
     return parts, tiles.datum
 
 
