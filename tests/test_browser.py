@@ -289,6 +289,7 @@ def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
         page = phone.open("/")
         page.wait_for_function(
             "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+            " if (!m) return false;"  # the map is made once the deferred Leaflet has run
             " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n === 1; })()"
         )
         drawn = page.evaluate(
@@ -396,6 +397,7 @@ def test_a_partner_page_embeds_the_map(browser, server, partner_site, tmp_path):
     inner = next(f for f in page.frames if "/embed" in f.url)
     inner.wait_for_function(
         "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+        " if (!m) return false;"  # the map is made once the deferred Leaflet has run
         " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 3; })()"
     )
     frame.locator("#locate").click()

@@ -83,7 +83,9 @@ def test_switches_shape_the_embed(embed):
     assert config["facilities"] == ["toilet", "microwave"] and config["openNow"] is True
     assert config["labels"]["toilet"] == "Toilet" and "fit" not in config
     assert 'id="locate"' not in embed.get("/embed").get_data(as_text=True)  # only when asked
-    assert re.search(r'src="/static/courier.js\?v=[0-9a-f]{12}" defer', body)  # after the map script
+    assert re.search(
+        r'src="/static/courier.js\?v=[0-9a-f]{12}" defer', body
+    )  # after the map script
 
 
 def test_list_off_and_locate_on_offers_the_button_alone(embed):
