@@ -269,7 +269,11 @@
       if (p) {
         if (p.facilities && p.facilities.length) box.appendChild(facilityList(p.facilities));
         if (p.warnings && p.warnings.length) box.appendChild(el("div", "warning small", "⚠️ " + T.warning));
-        box.appendChild(goActions(rec, function () { rec.marker.getPopup().update(); }));
+        box.appendChild(goActions(rec, function () { // the menu made the popup taller: keep it in view
+          var popup = rec.marker.getPopup();
+          popup.update();
+          if (popup._adjustPan) popup._adjustPan();
+        }));
       }
       var popup = rec.marker.getPopup();
       if (popup && popup.isOpen()) popup.update();
@@ -280,7 +284,11 @@
       rec = { id: id, name: name, lat: lat, lon: lon, open: open, props: null };
       rec.box = el("div", "popup");
       rec.marker = L.circleMarker(shift(lat, lon), markerStyle(rec));
-      rec.marker.bindPopup(rec.box, { maxWidth: 280, minWidth: 200, autoPanPadding: [16, 16] });
+      // Clear of the zoom buttons (top left) and the scale (bottom left); on a short phone map a
+      // long popup (the other-maps menu open) scrolls inside itself rather than under the list.
+      rec.marker.bindPopup(rec.box, {
+        maxWidth: 280, minWidth: 200, autoPanPaddingTopLeft: [64, 16], autoPanPaddingBottomRight: [16, 40],
+      });
       rec.marker.bindTooltip(el("span", null, name), { direction: "top", offset: [0, -10] });
       rec.marker.on("popupopen", function () {
         rec.marker.closeTooltip();
@@ -500,7 +508,10 @@
         if (data.reason === "none_nearby") {
           say(fill(T.none_nearby, { km: Math.round(max / 1000) }));
           var city = data.nearest_city;
-          if (city) notice(fill(T.go_city, { city: city.name, n: city.stations }), function () { showCity(city, true); });
+          if (city) {
+            var label = city.distance_m ? fill(T.go_city_far, { city: city.name, n: city.stations, distance: distanceText(city.distance_m) }) : fill(T.go_city, { city: city.name, n: city.stations });
+            notice(label, function () { showCity(city, true); });
+          }
         } else if (data.reason === "none_match" || hasFilters()) {
           say(T.none_match);
           if (hasFilters()) notice(T.clear_filters, clearFilters);
@@ -743,6 +754,10 @@
     if (cfg.fit) { // the embed's region, fitted to its stations
       map.fitBounds(L.latLngBounds(shift(cfg.fit[0][0], cfg.fit[0][1]), shift(cfg.fit[1][0], cfg.fit[1][1])), { padding: [12, 12], animate: false });
     }
+    map.on("popupopen", function (e) { // the map's height changes as the list comes and goes
+      var most = Math.max(160, map.getSize().y - 72);
+      if (e.popup.options.maxHeight !== most) { e.popup.options.maxHeight = most; e.popup.update(); }
+    });
     var moveTimer = null;
     map.on("moveend", function () {
       clearTimeout(moveTimer);
@@ -761,5 +776,10 @@
       selectStation(state.station, "restore").catch(function () {});
     } else if (!cfg.embed) say(T.start);
     if (!cfg.embed) loadCities();
+    // Taps made before this script ran (a slow first visit) were kept by the page: act on them.
+    var early = window.yzEarly || [];
+    window.yzEarly = null;
+    if (early.indexOf("search") >= 0 && searchInput) runSearch(searchInput.value.trim());
+    if (early.indexOf("locate") >= 0 && locateButton) locateButton.click();
   }
 })();

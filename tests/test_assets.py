@@ -207,3 +207,8 @@ def test_the_map_page_is_kept_only_when_nothing_in_it_is_personal(client, seeded
     assert "boss" in staff.get_data(as_text=True)
     assert staff.headers["Cache-Control"] == "private, no-store"
     assert "no-store" not in client.get("/stations").headers.get("Cache-Control", "")
+
+
+def test_map_scales_are_metric_only(client, seeded):
+    html = client.get("/").get_data(as_text=True)
+    assert "L.control.scale({imperial: false})" in html and "L.control.scale()" not in html

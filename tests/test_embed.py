@@ -340,3 +340,19 @@ def test_list_errors_are_translated_and_name_the_input(embed):
         assert response.status_code == 400, query
         assert re.search(r'class="flash error"[^>]*>([^<]*)<', body).group(1) == message, query
         assert "is required" not in body and "must be a decimal" not in body
+
+
+def test_the_list_puts_stations_open_now_first(embed, cli, tmp_path):
+    from conftest import write_csv
+
+    # Friday 10:00 (the api fixture's clock): the nearer one closed at 09:00, the further open.
+    rows = [
+        ["HF-N", "近处早班驿站", "31.8216", "117.2272", "Mo-Fr 07:00-09:00", ""],
+        ["HF-F", "远处全天驿站", "31.8306", "117.2272", "24/7", ""],
+    ]
+    header = ["code", "name", "lat", "lon", "opening_hours", "facilities"]
+    assert cli("import", write_csv(tmp_path / "two.csv", rows, header=header)).exit_code == 0
+    items = list_items(embed.get("/embed/list?lat=31.8206&lon=117.2272").get_data(as_text=True))
+    names = [i["name"] for i in items]
+    assert names.index("远处全天驿站") < names.index("近处早班驿站")
+    assert items[names.index("近处早班驿站")]["state"] == "休息中 · 周一 07:00 开门"

@@ -295,3 +295,10 @@ def test_a_crash_is_a_friendly_500_that_leaks_nothing(crashing, lang, title):
     assert f"<h1>{title}</h1>" in body and 'href="/"' in body
     for leak in ("Traceback", "RuntimeError", "hunter2", "/srv/yizhan", "app.py"):
         assert leak not in body
+
+
+def test_a_page_past_the_end_goes_to_the_last_page(client, seeded):
+    response = client.get("/stations?page=99")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/stations?page=1")
+    huge = client.get("/stations?page=100000000000000000000")
+    assert huge.status_code == 302 and huge.headers["Location"].endswith("/stations?page=1")

@@ -424,10 +424,10 @@ def embed_list():
             found = store.nearest(q_lat, q_lon, k, radius_m=cap, at=moment)
             hits = nearby.within(found, cap)
             stations = store.published_by_ids([h.id for h in hits or found[:1]])
-            for h in hits:
-                s = stations.get(h.id)
-                if s is None:  # no longer published; the index has not caught up yet
-                    continue
+            hits = [h for h in hits if h.id in stations]  # published, even if the index lags
+            # As on the map: stations one can use now first, nearest first within each group.
+            for h in nearby.by_usefulness(hits, stations, moment):
+                s = stations[h.id]
                 live = present.live_state(s, moment)
                 state, state_words = hours_words(s, live, moment)
                 links = navigation.links(s.lat, s.lon, s.name, s.address, s.adcode)

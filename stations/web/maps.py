@@ -115,9 +115,14 @@ def station_map(
     return {
         "header": _header(root.header.render(), leaflet_js, leaflet_css),
         "html": root.html.render(),
-        "script": _when_leaflet_ready(root.script.render(), name, leaflet_css),
+        "script": _when_leaflet_ready(_metric(root.script.render()), name, leaflet_css),
         "name": name,
     }
+
+
+def _metric(script: str) -> str:
+    """The scale in metres and kilometres only: riders in China read no miles or feet."""
+    return script.replace("L.control.scale()", "L.control.scale({imperial: false})")
 
 
 # folium's own <meta> tags: a second charset, and a viewport that forbids pinch-zoom (the page

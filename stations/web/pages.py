@@ -78,6 +78,13 @@ def map_strings() -> dict:
         "none_match": _("There are stations near you, but none with what you filtered for."),
         "clear_filters": _("Clear filters"),
         "go_city": _("Show %(city)s (%(n)s stations)", city="{city}", n="{n}"),
+        "go_city_far": _(
+            "Show %(city)s (%(n)s stations, %(distance)s away)",
+            city="{city}",
+            n="{n}",
+            distance="{distance}",
+        ),
+        "early_wait": _("One moment, the map is still loading…"),
         "anyway": _("None within reach; the nearest anyway:"),
         "results": _("%(n)s stations near you, open ones first", n="{n}"),
         "city_shown": _("%(city)s: %(n)s stations", city="{city}", n="{n}"),

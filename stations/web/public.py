@@ -137,6 +137,9 @@ def station_list():
     total = sum(c["stations"] for c in cities)
     # Several county-level cities share a 4-digit prefix (4690 in Hainan): count them all.
     count = sum(c["stations"] for c in cities if c["adcode"] == city) if city else total
+    last = max(1, -(-count // PAGE_SIZE))
+    if page > last:  # past the end (an old link, a typed number): the last page there is
+        return redirect(url_for("web.station_list", page=last, city=city or None), 302)
     stations = store.published_list((page - 1) * PAGE_SIZE, PAGE_SIZE, city) if count else []
     if chosen:
         city_name = chosen["city"] or chosen["province"]
@@ -423,10 +426,10 @@ def checkin(station_id: int):
                     "Many reports came from your network in the last hour. Please try again later."
                 ),
             }
-            message = messages.get(
-                exc.reason or "", _("You reported on this station a moment ago. Thank you!")
-            )
-            response = _refused_page(message, 429, back)
+            if exc.reason not in messages:  # this station, a moment ago: nothing is wrong
+                _thank(_("You reported on this station a moment ago. Thank you!"))
+                return redirect(back, 303)
+            response = _refused_page(messages[exc.reason or ""], 429, back)
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         if exc.field == "submission":
