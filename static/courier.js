@@ -56,7 +56,6 @@
     var nearestIds = {}; // the listed stations keep their markers whatever the view loads
     var cities = null; // adcode -> city, once loaded
 
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     // Markers are drawn small but answer taps 12 px around them: a 44 px target. One canvas for
     // every circle: a second one on top would swallow the taps meant for the first.
     var renderer = L.canvas({ padding: 0.5, tolerance: 12 });

@@ -5,7 +5,6 @@
   var cfg = JSON.parse(document.getElementById("yz-coverage").textContent);
   var map = window[cfg.map];
   var T = cfg.t;
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
 
   function text(parts) {
     var node = document.createElement("span");

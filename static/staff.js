@@ -4,7 +4,6 @@
   "use strict";
   var cfg = JSON.parse(document.getElementById("yz-staff").textContent);
   var map = window[cfg.map];
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (cfg.mode === "edit") {
     var lat = document.getElementById("lat"), lon = document.getElementById("lon"), crs = document.getElementById("crs");
     var start = lat.value && lon.value ? [parseFloat(lat.value), parseFloat(lon.value)] : map.getCenter();

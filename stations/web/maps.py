@@ -163,6 +163,7 @@ def _when_leaflet_ready(body: str, name: str, leaflet_css: str) -> str:
 }})(function () {{
 if (typeof L.Icon.Default.imagePath !== "string") L.Icon.Default.imagePath = {json.dumps(images)};
 {body.strip()}
+{name}.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); // no flag
 window[{json.dumps(name)}] = {name};
 }});"""
 
