@@ -669,6 +669,9 @@
             var rec = ensureRecord(s.id, s.lat, s.lon, s.name, null);
             map.setView(shift(s.lat, s.lon), Math.max(map.getZoom(), 16), { animate: false });
             select(rec.id, "list");
+            // The map left the city picked before: neither the picker nor the line says it still.
+            if (citySelect) citySelect.value = "";
+            say(fill(T.search_station_shown, { name: s.name, where: where }));
           }));
         });
         if (!data.cities.length && !data.stations.length) searchResults.appendChild(el("li", "none", fill(T.search_none, { q: q })));

@@ -20,7 +20,7 @@
     var map = cfg.map && window[cfg.map];
     if (!map || !window.L) return;
     L.circleMarker(cfg.at, {
-      radius: 10, weight: 3, color: "#fff", fillColor: "#1570ef", fillOpacity: 1
+      radius: 10, weight: 3, color: "#fff", fillColor: "#344054", fillOpacity: 1 // not the rider's blue, not a state colour
     }).addTo(map);
     // A page that scrolls: one finger scrolls the page, never the small map.
     map.scrollWheelZoom.disable();

@@ -529,6 +529,9 @@ def test_without_location_the_city_picker_and_search_get_somewhere(browser, serv
         result.click()
         expect(page.locator(".leaflet-popup .popup-name")).to_have_text("望江路爱心驿站")
         assert view_query(page)["station"] == "2"
+        # The city picked before is no longer claimed by the picker or the status line.
+        expect(page.locator("#city")).to_have_value("")
+        expect(page.locator("#status")).to_have_text(re.compile("^望江路爱心驿站"))
         page.fill("#q", "合肥")  # cities first
         expect(page.locator(".search-results button").first).to_have_text(
             "合肥市 安徽省 · 7 个站点"

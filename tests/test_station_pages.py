@@ -302,3 +302,11 @@ def test_a_page_past_the_end_goes_to_the_last_page(client, seeded):
     assert response.status_code == 302 and response.headers["Location"].endswith("/stations?page=1")
     huge = client.get("/stations?page=100000000000000000000")
     assert huge.status_code == 302 and huge.headers["Location"].endswith("/stations?page=1")
+
+
+def test_the_search_box_without_javascript_lists_its_matches(client, seeded):
+    body = client.get("/stations?q=金寨路").get_data(as_text=True)
+    assert "“金寨路”：1 个驿站" in body
+    assert body.count('class="station"') == 1 and "蜀山区金寨路爱心驿站" in body
+    none = client.get("/stations?q=<b>nothing</b>").get_data(as_text=True)
+    assert "：0 个驿站" in none and "<b>nothing</b>" not in none  # escaped

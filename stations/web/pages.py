@@ -85,6 +85,7 @@ def map_strings() -> dict:
             distance="{distance}",
         ),
         "early_wait": _("One moment, the map is still loading…"),
+        "search_station_shown": _("%(name)s · %(where)s", name="{name}", where="{where}"),
         "anyway": _("None within reach; the nearest anyway:"),
         "results": _("%(n)s stations near you, open ones first", n="{n}"),
         "city_shown": _("%(city)s: %(n)s stations", city="{city}", n="{n}"),

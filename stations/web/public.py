@@ -141,6 +141,11 @@ def station_list():
     if page > last:  # past the end (an old link, a typed number): the last page there is
         return redirect(url_for("web.station_list", page=last, city=city or None), 302)
     stations = store.published_list((page - 1) * PAGE_SIZE, PAGE_SIZE, city) if count else []
+    # The map's search box without JavaScript lands here: its matches, one page of them.
+    query = " ".join(request.args.get("q", "").split())[:50]
+    if query:
+        stations = store.search_published(query, PAGE_SIZE, city)
+        count, page, last = len(stations), 1, 1
     if chosen:
         city_name = chosen["city"] or chosen["province"]
     else:
@@ -158,7 +163,8 @@ def station_list():
         count=count,
         stations=stations,
         page=page,
-        pages=max(1, -(-count // PAGE_SIZE)),
+        pages=last,
+        query=query,
         demo=store.demo_count() > 0,
         describe=hours.describe,
         state_of=lambda s: state_view(s, moment),
