@@ -443,12 +443,10 @@ def test_the_builders_snippet_works_on_another_site(browser, server, partner_sit
     )
     phone = _partner_phone(browser, partner_site, server)
     phone.page.goto(partner_site["base"] + "/")
-    inner = None
-    for _ in range(50):
-        inner = next((f for f in phone.page.frames if "/embed" in f.url), None)
-        if inner:
-            break
-        phone.page.wait_for_timeout(100)
+    # The frame's own document, once it has arrived (a lazy frame starts as about:blank).
+    phone.page.frame_locator("iframe").locator("#yz-config").wait_for(state="attached")
+    inner = phone.page.locator("iframe").element_handle().content_frame()
+    assert inner is not None and "/embed" in inner.url
     inner.wait_for_function(  # the frame may be found before its document or map exists
         "(() => { const c = document.getElementById('yz-config'); const m = c && window[JSON.parse(c.textContent).map];"
         " if (!m) return false; let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 2; })()"
