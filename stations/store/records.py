@@ -144,3 +144,27 @@ def like_contains(text: str) -> str:
     """A LIKE pattern matching text anywhere, its wildcards taken literally (ESCAPE '\\')."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+# A check-in, in both stores: a repeat of (client, submission) inserts nothing.
+CHECKIN_INSERT = """
+    insert into checkins (station_id, kind, facility, client_hash, created_at, status,
+                          address_hash, submission, pending)
+    values ({marks}) on conflict (client_hash, submission) do nothing
+"""
+
+
+def checkin_values(
+    station_id: int,
+    kind: str,
+    facility: str | None,
+    client_hash: str,
+    now: str,
+    verified: bool,
+    address_hash: str,
+    submission: str | None,
+    pending: bool,
+) -> list[Any]:
+    """CHECKIN_INSERT's values: a positive check-in is resolved as it is made."""
+    status = "resolved" if verified else "new"
+    return [station_id, kind, facility, client_hash, now, status, address_hash, submission, pending]

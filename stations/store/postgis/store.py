@@ -260,22 +260,12 @@ class PostGISStore(
         # A concurrent copy of the same submission waits here for the first to commit, then
         # inserts nothing: the unique index, not the read before it, makes the repeat one.
         checkin_id = self._value(
-            "insert into checkins (station_id, kind, facility, client_hash, created_at, status,"
-            " address_hash, submission, pending)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " on conflict (client_hash, submission) do nothing returning id",
-            [
-                station_id,
-                kind,
-                facility,
-                client_hash,
-                now,
-                "resolved" if verified else "new",
-                address_hash,
-                submission,
+            records.CHECKIN_INSERT.format(marks=", ".join(["%s"] * 9)) + " returning id",
+            records.checkin_values(
+                station_id, kind, facility, client_hash, now, verified, address_hash, submission,
                 pending,
-            ],
-        )
+            ),
+        )  # fmt: skip
         if checkin_id is None:
             return None
         if verified:  # a worker's confirmation is no edit: the version stays

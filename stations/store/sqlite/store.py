@@ -14,6 +14,7 @@ from stations.core.checkins import ReportCount
 from stations.core.counts import RegionSummary, RegistrySummary
 from stations.core.geo import BBox
 from stations.core.model import Station, diff, stored_id
+from stations.store import records
 from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
 from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
@@ -243,22 +244,12 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
         edit staff could conflict with). None, and nothing written, when this client already
         sent this submission (the unique index decides)."""
         cursor = self.db.conn.execute(
-            """insert into checkins (station_id, kind, facility, client_hash, created_at, status,
-                                     address_hash, submission, pending)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               on conflict (client_hash, submission) do nothing""",
-            [
-                station_id,
-                kind,
-                facility,
-                client_hash,
-                now,
-                "resolved" if verified else "new",
-                address_hash,
-                submission,
-                int(pending),
-            ],
-        )
+            records.CHECKIN_INSERT.format(marks=", ".join("?" * 9)),
+            records.checkin_values(
+                station_id, kind, facility, client_hash, now, verified, address_hash, submission,
+                pending,
+            ),
+        )  # fmt: skip
         if cursor.rowcount == 0:
             return None
         if verified:
