@@ -92,6 +92,14 @@ def partner_page(partner_site, iframe: str, title="合肥市总工会") -> None:
     )
 
 
+def on_partner_phone(browser, partner_site, server, iframe: str, **page):
+    """A phone opening the partner's page with this iframe: (phone, page, the embed's frame)."""
+    partner_page(partner_site, iframe, **page)
+    phone = _partner_phone(browser, partner_site, server)
+    phone.page.goto(partner_site["base"] + "/")
+    return phone, phone.page, framed(phone.page)
+
+
 def inside_box(inner: dict, outer: dict) -> bool:
     return (
         inner["x"] >= outer["x"] - 0.5
@@ -105,15 +113,13 @@ def inside_box(inner: dict, outer: dict) -> bool:
 def test_a_region_embed_opens_with_all_its_stations_in_view(
     browser, server, partner_site, tmp_path
 ):
-    partner_page(
+    phone, page, frame = on_partner_phone(
+        browser,
         partner_site,
+        server,
         f'<iframe src="{server}/embed?region=3401" title="驿站地图" width="360" height="600"'
         ' style="border:0" loading="lazy"></iframe>',
     )
-    phone = _partner_phone(browser, partner_site, server)
-    page = phone.page
-    page.goto(partner_site["base"] + "/")
-    frame = framed(page)
     assert drawn_in_view(frame, len(HEFEI_REGION)) == positions(HEFEI_REGION)  # six, none else
     page.screenshot(path=_shots_dir(tmp_path) / "embed-region.png")
     phone.close()
@@ -122,16 +128,14 @@ def test_a_region_embed_opens_with_all_its_stations_in_view(
 def test_a_province_embed_in_a_phone_frame_shows_every_station_of_the_province(
     browser, server, partner_site
 ):
-    partner_page(
+    phone, page, frame = on_partner_phone(
+        browser,
         partner_site,
+        server,
         f'<iframe src="{server}/embed?region=34&list=1&locate=1" title="驿站地图" width="360"'
         ' height="600" style="border:0"></iframe>',
         title="安徽省总工会",
     )
-    phone = _partner_phone(browser, partner_site, server)
-    page = phone.page
-    page.goto(partner_site["base"] + "/")
-    frame = framed(page)
     anhui = HEFEI_REGION + ELSEWHERE[:1]  # Hefei's six and Huaibei's, 250 km apart
     assert drawn_in_view(frame, len(anhui)) == positions(anhui)
     phone.close()
@@ -236,15 +240,13 @@ def test_the_builder_refuses_what_cannot_work_and_says_why(browser, server):
 def test_a_360_by_600_frame_shows_the_locate_button_and_the_first_station(
     browser, server, partner_site, tmp_path
 ):
-    partner_page(
+    phone, page, frame = on_partner_phone(
+        browser,
         partner_site,
+        server,
         f'<iframe src="{server}/embed?region=3401&list=1&locate=1" title="驿站地图" width="360"'
         ' height="600" style="border:0" allow="geolocation"></iframe>',
     )
-    phone = _partner_phone(browser, partner_site, server)
-    page = phone.page
-    page.goto(partner_site["base"] + "/")
-    frame = framed(page)
     box = page.locator("iframe").bounding_box()
     button = page.frame_locator("iframe").locator("#locate")
     assert inside_box(button.bounding_box(), box)  # before any scrolling
@@ -262,15 +264,13 @@ def test_a_360_by_600_frame_shows_the_locate_button_and_the_first_station(
 def test_list_off_and_locate_on_shows_the_nearest_on_the_map(browser, server, partner_site):
     """No list: the map itself answers "nearest" (needs courier.js: fit to the rider and the
     nearest stations, the nearest one's popup open, no false error)."""
-    partner_page(
+    phone, page, frame = on_partner_phone(
+        browser,
         partner_site,
+        server,
         f'<iframe src="{server}/embed?region=3401&locate=1" title="驿站地图" width="360"'
         ' height="600" style="border:0" allow="geolocation"></iframe>',
     )
-    phone = _partner_phone(browser, partner_site, server)
-    page = phone.page
-    page.goto(partner_site["base"] + "/")
-    frame = framed(page)
     box = page.locator("iframe").bounding_box()
     assert inside_box(page.frame_locator("iframe").locator("#locate").bounding_box(), box)
     frame.click("#locate")
