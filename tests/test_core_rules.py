@@ -105,3 +105,41 @@ def test_sign_in_limits_per_name_and_sessions_expire(store):
     assert alive(later + timedelta(minutes=58)) == "xn-audit"  # touched at 29: not idle
     assert alive(later + timedelta(minutes=90)) is None  # 32 minutes idle: ended for good
     assert alive(later + timedelta(minutes=91)) is None
+
+
+def test_times_read_as_people_say_them():
+    """Staff pages never show an ISO timestamp: the day and minute in China time, the year only
+    when it is not this year, the last hour relative."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from stations.core import words
+
+    now = datetime(2026, 11, 22, 0, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert words.when("2026-11-21T12:48:00+08:00", "zh", now) == "11月21日 12:48"
+    assert words.when("2026-11-21T12:48:00+08:00", "en", now) == "21 Nov 12:48"
+    assert words.when("2026-11-21T14:48:00+00:00", "zh", now) == "11月21日 22:48"  # UTC stored
+    assert words.when("2026-11-22T00:05:00+08:00", "zh", now) == "5 分钟前"
+    assert words.when("2026-11-22T00:09:40+08:00", "en", now) == "just now"
+    assert words.when("2025-03-01T08:00:00+08:00", "zh", now) == "2025年3月1日 08:00"
+    assert words.when("2026-11-21T12:48:00+08:00", "zh") == "2026年11月21日 12:48"
+    assert words.when("", "zh", now) == ""
+    assert words.day("2026-11-30", "zh", now.date()) == "11月30日"
+    assert words.day("2027-01-02", "en", now.date()) == "2 Jan 2027"
+
+
+def test_every_staff_key_has_a_label_in_both_languages():
+    from stations.core import columns, labels
+
+    assert labels.label("report_kind", "locked") == "门锁着 / 没开"
+    assert labels.label("report_state", "new", "en") == "New"
+    assert labels.label("visit_kind", "scheduled") == "计划核查"
+    assert labels.label("result", "fail", "en") == "Fail"
+    for vocabulary in labels.VOCABULARIES.values():
+        for term in vocabulary.terms:
+            assert term.zh and term.en and term.en != term.key or term.key in ("aed",)
+    for field in columns.COLUMNS:
+        assert columns.label(field, "en") != field or field == "version"
+        assert columns.label(field, "zh") != field
+    assert columns.label("opening_hours", "en") == "Opening hours"
+    assert columns.label("lat") == "纬度"

@@ -52,3 +52,41 @@ def field_for(header: str) -> str | None:
 def header(field: str, lang: str = "en") -> str:
     en, zh, _ = COLUMNS[field]
     return zh if lang == "zh" else en
+
+
+# What a person calls each field (the English headers above are machine keys).
+_EN_LABELS = {
+    "code": "Number",
+    "name": "Name",
+    "address": "Address",
+    "adcode": "Area code",
+    "province": "Province",
+    "city": "City",
+    "district": "District",
+    "host_type": "Host",
+    "brand": "Brand",
+    "lon": "Longitude",
+    "lat": "Latitude",
+    "crs": "Coordinate system",
+    "coord_source": "Entered in",
+    "source_lon": "Longitude as entered",
+    "source_lat": "Latitude as entered",
+    "opening_hours": "Opening hours",
+    "facilities": "Facilities",
+    "entry_method": "How to get in",
+    "status": "Status",
+    "closed_until": "Closed until",
+    "manager_name": "Manager",
+    "manager_phone": "Phone",
+    "verified_at": "Last verified",
+    "created_at": "Created",
+    "updated_at": "Updated",
+    "version": "Version",
+}
+
+
+def label(field: str, lang: str = "zh") -> str:
+    """A field's name for people: '开放时间' / 'Opening hours'; an unknown field as given."""
+    if field not in COLUMNS:
+        return field
+    return COLUMNS[field][1] if lang.startswith("zh") else _EN_LABELS[field]

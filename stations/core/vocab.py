@@ -118,3 +118,43 @@ DATUMS = Vocabulary(
 
 # Brands seen in practice; the field is free text, these are suggestions and the seed mix.
 BRANDS = ("工会驿站", "户外劳动者服务站点", "骑手驿站", "爱心驿站", "劳动者港湾", "暖心驿站")
+
+# -- staff vocabularies: what the registry's workflow states are called on pages and exports --
+
+REPORT_STATES = Vocabulary(
+    "report_state",
+    (
+        Term("new", "待处理", "New"),
+        Term("acknowledged", "处理中", "Acknowledged"),
+        Term("resolved", "已解决", "Resolved"),
+        Term("rejected", "无效（垃圾信息）", "Rejected as spam"),
+    ),
+)
+
+VISIT_KINDS = Vocabulary(
+    "visit_kind",
+    (
+        Term("scheduled", "计划核查", "Scheduled"),
+        Term("unannounced", "暗访", "Unannounced"),
+    ),
+)
+
+AUDIT_RESULTS = Vocabulary(
+    "result",
+    (
+        Term("pass", "符合", "Pass"),
+        Term("fail", "不符合", "Fail"),
+        Term("na", "不适用", "Not applicable"),
+    ),
+)
+
+CHANGE_ACTIONS = Vocabulary(
+    "action",
+    (
+        Term("create", "新建", "Created"),
+        Term("update", "修改", "Edited"),
+        Term("import", "导入", "Imported"),
+        Term("confirm", "确认信息无误", "Confirmed as correct"),
+        Term("audit", "核查", "Audited"),
+    ),
+)

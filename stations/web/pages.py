@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.sansio.response import Response as AnyResponse
 
+from stations.core import columns, labels, words
 from stations.core.vocab import FACILITIES, STATUSES
 from stations.store import StoreBusy
+from stations.web.context import now
 from stations.web.i18n import requested_language
 
 # Emoji need no icon font to download; every phone has them.
@@ -175,7 +177,19 @@ def _helpers():
         "icons": ICONS,
         "facility_label": FACILITIES.label,
         "status_label": STATUSES.label,
+        # Staff pages and exports never show a key or an ISO timestamp (see core/words, vocab)
+        "field_label": columns.label,
+        "term": _term,
+        "when": lambda value, relative=True: words.when(
+            value, requested_language(), now() if relative else None
+        ),
+        "day": lambda value: words.day(value, requested_language(), now().date()),
     }
+
+
+def _term(vocabulary: str, key: str, lang: str | None = None) -> str:
+    """A stored key's label in the page language: term('report_state', 'new') -> '待处理'."""
+    return labels.VOCABULARIES[vocabulary].label(key, lang or requested_language())
 
 
 def init_app(app: Flask) -> None:
