@@ -200,9 +200,7 @@ def test_a_gcj02_demand_point_next_to_hong_kong_is_placed_in_its_district(tmp_pa
 LUOHU_B = ("22.5359", "114.1076")
 
 
-def test_nearest_in_gcj02_from_the_border_strip_answers_the_station_there(
-    cli, tmp_path, app, db_path
-):
+def test_nearest_in_gcj02_from_the_border_strip_answers_the_station_there(cli, tmp_path, app):
     row = _luohu()
     stations = [
         ["SZ-LH", "罗湖区口岸驿站", row["wgs84_lat"], row["wgs84_lon"]],
