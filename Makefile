@@ -12,7 +12,7 @@ POSTGIS  ?= /usr/share/postgresql/15/extension/postgis.control
 # apt-get needs root; on a developer's own machine that means sudo.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run dev db test test-quick contracts typecheck lint bench bench-serve bench-postgis bench-coverage screenshots clean
+.PHONY: help run dev db fonts test test-quick contracts typecheck lint bench bench-serve bench-postgis bench-coverage screenshots clean
 
 ## List the targets
 help:
@@ -25,11 +25,31 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
-# The browser tests drive Debian's chromium (Playwright never downloads a browser here);
-# the fonts make Chinese text and facility icons render in screenshots.
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# The fonts that make Chinese text and the facility icons render in the browser tests and
+# screenshots: each Debian package, and a family it gives fontconfig. Checked on every run,
+# not only when chromium is installed: a machine that already has chromium may lack them
+# (icons then render as boxes). fc-list itself (Debian's fontconfig) is installed if absent,
+# so that the next run can tell.
+FONTS_CJK   ?= fonts-noto-cjk
+FONTS_EMOJI ?= fonts-noto-color-emoji
+FC_LIST     ?= fc-list
+
+## Install the CJK and emoji fonts from Debian if fontconfig has not got them
+fonts:
+	@missing=""; \
+	command -v $(FC_LIST) >/dev/null 2>&1 || missing=" fontconfig"; \
+	$(FC_LIST) ':family=Noto Sans CJK SC' family 2>/dev/null | grep -q . || missing="$$missing $(FONTS_CJK)"; \
+	$(FC_LIST) ':family=Noto Color Emoji' family 2>/dev/null | grep -q . || missing="$$missing $(FONTS_EMOJI)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "fonts missing, installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 # A real Redis for the tests of shared rate limits; the tests start throwaway servers themselves.
 $(REDIS):
@@ -67,7 +87,7 @@ dev: db
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 ## Set up, check the import contracts and the types, run every test (browser tests included)
-test: $(VENV)/.installed $(CHROMIUM) $(REDIS) $(POSTGIS) node_modules/.installed contracts typecheck
+test: $(VENV)/.installed $(CHROMIUM) fonts $(REDIS) $(POSTGIS) node_modules/.installed contracts typecheck
 	CHROMIUM=$(CHROMIUM) REDIS=$(REDIS) PG_BIN=$(PG_BIN) $(BIN)/python -m pytest
 
 ## The layering rules in pyproject.toml: core is pure, faces independent, store below faces
@@ -108,7 +128,7 @@ bench-coverage: $(VENV)/.installed
 	$(BIN)/python bench/coverage.py $(if $(SIZES),--sizes $(SIZES)) $(if $(NAIVE),--naive)
 
 ## Regenerate docs/screenshots/ from the browser tests
-screenshots: $(VENV)/.installed $(CHROMIUM) node_modules/.installed
+screenshots: $(VENV)/.installed $(CHROMIUM) fonts node_modules/.installed
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser -q
 
 ## Remove the virtualenv and the instance folder (database included)

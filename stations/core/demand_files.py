@@ -353,23 +353,16 @@ def _place(
 ) -> list[DemandPoint]:
     """WGS-84 points in mainland China with their adcode; an error for each point that is not.
 
-    As for stations: a GCJ-02/BD-09 point is shifted only if it lies in the mainland, and the
-    shifted point is located again."""
+    As for stations: a GCJ-02/BD-09 point is un-shifted if its WGS-84 origin lies in the
+    mainland or its waters (datum.to_wgs84), and the result is located."""
     good = [(row, p) for row, p in zip(rows, parsed, strict=True) if p is not None]
-    here = regions.locate_many([p.lat for _, p in good], [p.lon for _, p in good])
-    final: list[tuple[float, float]] = []
-    moved: list[int] = []
-    for i, ((_, p), code) in enumerate(zip(good, here, strict=True)):
-        lat, lon = p.lat, p.lon
-        if p.crs != "wgs84" and code is not None and regions.mainland_adcode(code):
-            lat, lon = datum.shift_to_wgs84(lat, lon, p.crs)
-            lat, lon = round(lat, 7), round(lon, 7)
-            moved.append(i)
-        final.append((lat, lon))
-    if moved:
-        again = regions.locate_many([final[i][0] for i in moved], [final[i][1] for i in moved])
-        for i, code in zip(moved, again, strict=True):
-            here[i] = code
+    final: list[tuple[float, float]] = [(p.lat, p.lon) for _, p in good]
+    for crs in sorted({p.crs for _, p in good} - {"wgs84"}):
+        which = [i for i, (_, p) in enumerate(good) if p.crs == crs]
+        moved = datum.to_wgs84_many([final[i][0] for i in which], [final[i][1] for i in which], crs)
+        for i, (lat, lon) in zip(which, moved, strict=True):
+            final[i] = (round(lat, 7), round(lon, 7))
+    here = regions.locate_many([lat for lat, _ in final], [lon for _, lon in final])
     points = []
     for (row, p), (lat, lon), code in zip(good, final, here, strict=True):
         column = row.headers.get("lat", "lat")

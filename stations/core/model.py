@@ -277,16 +277,11 @@ def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
     in_lat, in_lon = values["lat"], values["lon"]
     try:
         check_range(in_lat, in_lon)
-        # Datum shifts are under 1.5 km, so the input point tells whether to shift; only a
-        # shifted point needs a second boundary lookup.
-        here = regions.locate(in_lat, in_lon)
-        lat, lon = in_lat, in_lon
-        if crs != "wgs84" and here is not None and here.mainland:
-            lat, lon = datum.shift_to_wgs84(in_lat, in_lon, crs)
+        # Whether to un-shift is decided on the WGS-84 origin, not on the point as given: a
+        # mainland point near Hong Kong or Macao is shifted across the border (datum.to_wgs84).
+        lat, lon = datum.to_wgs84(in_lat, in_lon, crs) if crs != "wgs84" else (in_lat, in_lon)
         lat, lon = round(lat, 7), round(lon, 7)
-        if (lat, lon) != (in_lat, in_lon):
-            here = regions.locate(lat, lon)
-        here = _mainland_region(lat, lon, here)
+        here = _mainland_region(lat, lon, regions.locate(lat, lon))
     except _CoordError as exc:
         errors.append(FieldError(exc.field, str(exc)))
         return None

@@ -89,8 +89,11 @@ def region(adcode: str) -> Region | None:
     return Region(adcode, province, city, name)
 
 
-def locate_many(lats, lons) -> list[str | None]:
-    """The district adcode for each point (None where no district is within ~2 km)."""
+def locate_many(lats, lons, *, reach_deg: float = TOLERANCE_DEG) -> list[str | None]:
+    """The district adcode for each point (None where no district is within ~2 km).
+
+    reach_deg: how far (in degrees) a point outside every district may lie from the nearest
+    one and still be given it (datum.in_gcj02_area uses a larger reach at sea)."""
     codes, geoms, tree = _districts()
     points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
     found: list[str | None] = [None] * len(points)
@@ -100,7 +103,7 @@ def locate_many(lats, lons) -> list[str | None]:
             found[p] = codes[g]
     missing = [i for i, code in enumerate(found) if code is None]
     if missing:
-        p_idx, g_idx = tree.query_nearest(points[missing], max_distance=TOLERANCE_DEG)
+        p_idx, g_idx = tree.query_nearest(points[missing], max_distance=reach_deg)
         for p, g in zip(p_idx, g_idx, strict=True):
             if found[missing[p]] is None:
                 found[missing[p]] = codes[g]
