@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from time import perf_counter
 
 import pytest
@@ -271,3 +271,15 @@ def test_words_inside_a_comment_are_no_selectors():
     assert not hours.uses_sun(expr)
     assert hours.state(expr, at("2026-10-05 10:00")) == "open"  # Golden Week: no PH rule
     assert hours.state(expr, at("2026-10-10 10:00")) == "closed"  # Saturday, worked elsewhere
+
+
+def test_answers_hold_through_the_minute_and_change_on_it():
+    # state and next_change are cached by the minute: a change falls on a whole minute.
+    expr = "Mo-Fr 08:00-18:00"
+    assert hours.state(expr, at("2026-11-18 17:59:59.9")) == "open"
+    assert hours.state(expr, at("2026-11-18 18:00:00")) == "closed"
+    assert hours.next_change(expr, at("2026-11-18 17:59:30")) == at("2026-11-18 18:00")
+    sunset = hours.next_change("sunrise-sunset", at("2026-10-15 12:00"), HARBIN)
+    assert sunset.second == 0
+    assert hours.state("sunrise-sunset", sunset - timedelta(seconds=1), HARBIN) == "open"
+    assert hours.state("sunrise-sunset", sunset, HARBIN) == "closed"

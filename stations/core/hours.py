@@ -250,7 +250,10 @@ def _make(expr: str, where: Position | None) -> OpeningHours:
     # seconds for 'Mo-Su 00:00-24:00', on every answer that lists such a station.
     if where is None:
         return OpeningHours(expr, max_interval_days=_HORIZON_DAYS)
-    return OpeningHours(expr, timezone=TZ, coords=where, max_interval_days=_HORIZON_DAYS)
+    # auto_country off: PH is already spelled out as dates, the library's calendar is not wanted.
+    return OpeningHours(
+        expr, timezone=TZ, coords=where, auto_country=False, max_interval_days=_HORIZON_DAYS
+    )
 
 
 def _compiled_part(expr: str, year: int, where: Position | None) -> OpeningHours:
@@ -335,6 +338,7 @@ class _Compiled:
 # -- evaluation -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # asked for every station on the nearest path
 def uses_sun(expr: str) -> bool:
     """Whether expr names sunrise, sunset, dawn or dusk: its times depend on the position."""
     return bool(_SUN.search(_bare(expr)))
@@ -359,13 +363,28 @@ def _local(at: datetime | None) -> datetime:
     return at.astimezone(TZ).replace(tzinfo=None)
 
 
+def _minute(at: datetime | None) -> datetime:
+    """at in naive China time, to the minute. Every time in the syntax, and every sun time the
+    library computes, falls on a whole minute, so the state and the next change are the same
+    all through a minute: answers can be cached by it, across requests."""
+    if at is None:
+        at = datetime.now(TZ)
+    if at.tzinfo is not None:
+        at = at.astimezone(TZ)
+    return at.replace(tzinfo=None, second=0, microsecond=0)
+
+
 def state(expr: str, at: datetime | None = None, position: Position | None = None) -> str:
     """'open', 'closed' or 'unknown' at a moment (now by default), at position (lat, lon) if
     given (it matters for sunrise/sunset/dawn/dusk only)."""
     if not expr:
         return "unknown"
-    local = _local(at)
-    result, _ = _compiled(expr, local.year, sun_cell(expr, position)).state(local)
+    return _state(expr, _minute(at), sun_cell(expr, position))
+
+
+@lru_cache(maxsize=16384)  # (expression, sun cell) pairs asked within the same minute
+def _state(expr: str, minute: datetime, where: Position | None) -> str:
+    result, _ = _compiled(expr, minute.year, where).state(minute)
     return {State.OPEN: "open", State.CLOSED: "closed"}.get(result, "unknown")
 
 
@@ -380,8 +399,12 @@ def next_change(
     a year (400 days)."""
     if not expr:
         return None
-    local = _local(at)
-    change = _compiled(expr, local.year, sun_cell(expr, position)).next_change(local)
+    return _next_change(expr, _minute(at), sun_cell(expr, position))
+
+
+@lru_cache(maxsize=16384)
+def _next_change(expr: str, minute: datetime, where: Position | None) -> datetime | None:
+    change = _compiled(expr, minute.year, where).next_change(minute)
     return change.replace(tzinfo=TZ) if change else None
 
 
