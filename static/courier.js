@@ -174,7 +174,10 @@
       } else if (kind === "closed") {
         word = T.closed;
         if (p.opens_next) when = opensText(p.opens_next);
-      } else word = T.unknown;
+      } else {
+        word = T.unknown;
+        when = T.check_on_site; // hours we cannot read for certain: the station itself decides
+      }
       var line = el("div", "hours-state");
       line.appendChild(el("span", "badge " + (kind === "paused" ? "closed" : kind), word));
       if (when) {

@@ -356,3 +356,16 @@ def test_the_list_puts_stations_open_now_first(embed, cli, tmp_path):
     names = [i["name"] for i in items]
     assert names.index("远处全天驿站") < names.index("近处早班驿站")
     assert items[names.index("近处早班驿站")]["state"] == "休息中 · 周一 07:00 开门"
+
+
+def test_the_list_says_check_on_site_when_the_hours_are_unknown(embed, cli, tmp_path):
+    from conftest import write_csv
+
+    rows = [["HF-C", "打电话驿站", "31.8216", "117.2272", '"call first"']]
+    header = ["code", "name", "lat", "lon", "opening_hours"]
+    assert cli("import", write_csv(tmp_path / "c.csv", rows, header=header)).exit_code == 0
+    url = "/embed/list?lat=31.8216&lon=117.2272"
+    states = {i["name"]: i["state"] for i in list_items(embed.get(url).get_data(as_text=True))}
+    assert states["打电话驿站"] == "时间未知 · 以现场为准"
+    english = list_items(embed.get(url + "&lang=en").get_data(as_text=True))
+    assert {i["name"]: i["state"] for i in english}["打电话驿站"] == "Hours unknown · check on site"

@@ -1,4 +1,5 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from time import perf_counter
 
 import pytest
 
@@ -149,3 +150,136 @@ def test_always_open(expr):
 )
 def test_not_always_open(expr):
     assert not hours.always_open(expr, at("2026-05-01 10:00"))
+
+
+# -- against opening_hours.js: what the library got wrong -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, moment",
+    [
+        # A rule that is only a comment overrides the rules before it with "unknown".
+        ('Mo-Fr 08:00-18:00; "closed on public holidays"', "2026-11-21 23:57"),  # Saturday
+        ('Mo-Fr 08:00-18:00; "closed on public holidays"', "2026-11-18 10:00"),  # Wednesday
+        ('"call first"', "2026-11-21 23:57"),
+        ('"call first"', "2026-11-18 10:00"),
+        # A comment without open/closed/off makes its rule unknown.
+        ('Mo-Fr 08:00-18:00 "ring the bell"', "2026-11-18 10:00"),
+        ('24/7 "call first"', "2026-11-18 03:00"),
+        # Where the rules before a fallback leave the station closed, the fallback decides.
+        ('Mo-Fr 08:00-18:00 || "by appointment"', "2026-11-18 19:00"),
+        ('Mo-Fr 08:00-18:00 || unknown "by appointment"', "2026-11-21 10:00"),
+        # A rule after a fallback overrides it day by day: we do not claim to know.
+        ("Mo-Fr 08:00-18:00 || Sa 10:00-12:00; Su off", "2026-11-18 10:00"),
+    ],
+)
+def test_comments_and_doubtful_rules_are_unknown_not_open(expr, moment):
+    assert hours.state(expr, at(moment)) == "unknown"
+    assert not hours.is_open(expr, at(moment))
+
+
+def test_a_comment_after_a_state_keeps_the_state():
+    assert hours.state('Mo-Fr 08:00-18:00 open "ring the bell"', at("2026-11-18 10:00")) == "open"
+    assert hours.state('Mo-Fr 08:00-18:00; Sa off "weekend"', at("2026-11-21 10:00")) == "closed"
+    # 'off "…",' ends a rule: the comment after the comma starts the next one without a state.
+    expr = 'Mo-Fr 08:00-18:00; Sa off "weekend", Su 10:00-12:00 "ring"'
+    assert hours.state(expr, at("2026-11-22 11:00")) == "unknown"
+    assert hours.state(expr, at("2026-11-18 11:00")) == "open"
+
+
+def test_a_closed_fallback_keeps_the_next_opening():
+    expr = "Mo-Fr 08:00-18:00 || closed"
+    assert hours.state(expr, at("2026-11-18 19:00")) == "closed"  # Wednesday evening
+    assert hours.next_change(expr, at("2026-11-18 19:00")) == at("2026-11-19 08:00")
+    assert hours.next_change(expr, at("2026-11-20 19:00")) == at("2026-11-23 08:00")  # Friday
+    assert hours.state(expr, at("2026-11-19 10:00")) == "open"
+    assert hours.next_change(expr, at("2026-11-19 10:00")) == at("2026-11-19 18:00")
+
+
+def test_a_fallback_with_hours_applies_where_the_rules_before_it_are_closed():
+    expr = "Mo-Fr 08:00-18:00 || Sa 09:00-10:00"
+    assert hours.state(expr, at("2026-11-21 09:30")) == "open"
+    assert hours.next_change(expr, at("2026-11-20 19:00")) == at("2026-11-21 09:00")
+    assert hours.next_change(expr, at("2026-11-21 09:30")) == at("2026-11-21 10:00")
+
+
+def test_a_comment_starting_at_midnight_is_not_an_opening():
+    expr = 'Mo-Fr 10:00-20:00; We off "staff training"'
+    tuesday_night = at("2026-11-17 22:45")
+    assert hours.state(expr, tuesday_night) == "closed"
+    assert hours.next_change(expr, tuesday_night) == at("2026-11-19 10:00")  # Thursday
+    assert hours.state(expr, at("2026-11-18 12:00")) == "closed"  # the training day itself
+
+
+# -- sun events at the station's position -----------------------------------------------------
+
+XINING, HARBIN = (36.62, 101.78), (45.80, 126.53)
+
+
+@pytest.mark.parametrize(
+    "position, sunset, dusk",
+    [
+        # 2026-10-15, China time. References, independent of the library: astral 3.2 (NOAA)
+        # gives sunset 18:36:49 / 16:48:36 and civil dusk 19:03:18 / 17:19:09; the US Naval
+        # Observatory's almanac algorithm 18:37:31 / 16:49:28 and 19:03:31 / 17:19:28.
+        (XINING, "2026-10-15 18:37", "2026-10-15 19:03"),
+        (HARBIN, "2026-10-15 16:49", "2026-10-15 17:19"),
+    ],
+)
+def test_sun_events_follow_the_station_position(position, sunset, dusk):
+    noon = at("2026-10-15 12:00")
+    for expr, expected in (("sunrise-sunset", sunset), ("dawn-dusk", dusk)):
+        change = hours.next_change(expr, noon, position)
+        assert abs((change - at(expected)).total_seconds()) <= 120, (expr, change)
+
+
+def test_the_same_moment_is_day_in_xining_and_night_in_harbin():
+    expr = "Mo-Su sunrise-sunset; PH off"
+    evening = at("2026-10-15 17:30")
+    assert hours.state(expr, evening, XINING) == "open"
+    assert hours.state(expr, evening, HARBIN) == "closed"
+    assert hours.next_change(expr, evening, HARBIN) == at("2026-10-16 05:50")  # sunrise
+    assert hours.state(expr, at("2026-10-02 12:00"), XINING) == "closed"  # Golden Week
+
+
+def test_only_hours_with_sun_events_depend_on_the_position():
+    assert hours.sun_cell("Mo-Fr 08:00-18:00", XINING) is None  # one cache entry for everyone
+    assert hours.sun_cell("sunrise-18:00", (36.6249, 101.7751)) == (36.6, 101.8)
+    assert hours.sun_cell("sunrise-18:00", None) is None
+    noon = at("2026-10-15 12:00")
+    assert hours.next_change("Mo-Fr 08:00-18:00", noon, XINING) == hours.next_change(
+        "Mo-Fr 08:00-18:00", noon, HARBIN
+    )
+
+
+def test_hours_that_never_change_answer_at_once():
+    # The library alone searched up to the year 9999 for the next change: two seconds on every
+    # answer listing such a station.
+    start = perf_counter()
+    for expr in ("Mo-Su 00:00-24:00", "Mo-Su 00:00-12:00,12:00-24:00", "Mo-Su 00:00-24:00 open"):
+        assert hours.next_change(expr, at("2026-11-18 10:00")) is None
+    assert perf_counter() - start < 0.5
+    # A change within the horizon is still found, a year ahead.
+    assert hours.next_change("24/7; 2027Nov01 off", at("2026-11-18 10:00")) == at(
+        "2027-11-01 00:00"
+    )
+
+
+def test_words_inside_a_comment_are_no_selectors():
+    expr = 'Mo-Fr 08:00-18:00; Sa off "not on PH, closed after sunset"'
+    assert hours.validate(expr) == expr  # 'PH' in the comment is not the holiday selector
+    assert not hours.uses_sun(expr)
+    assert hours.state(expr, at("2026-10-05 10:00")) == "open"  # Golden Week: no PH rule
+    assert hours.state(expr, at("2026-10-10 10:00")) == "closed"  # Saturday, worked elsewhere
+
+
+def test_answers_hold_through_the_minute_and_change_on_it():
+    # state and next_change are cached by the minute: a change falls on a whole minute.
+    expr = "Mo-Fr 08:00-18:00"
+    assert hours.state(expr, at("2026-11-18 17:59:59.9")) == "open"
+    assert hours.state(expr, at("2026-11-18 18:00:00")) == "closed"
+    assert hours.next_change(expr, at("2026-11-18 17:59:30")) == at("2026-11-18 18:00")
+    sunset = hours.next_change("sunrise-sunset", at("2026-10-15 12:00"), HARBIN)
+    assert sunset.second == 0
+    assert hours.state("sunrise-sunset", sunset - timedelta(seconds=1), HARBIN) == "open"
+    assert hours.state("sunrise-sunset", sunset, HARBIN) == "closed"

@@ -128,3 +128,17 @@ def test_clusters_count_every_station_in_view(world):
     groups = clusters(view, *box)
     assert sum(c.count for c in groups) == len(view) > 100
     assert len(groups) <= 13 * 13
+
+
+def test_open_now_with_sun_hours_depends_on_where_the_station_is():
+    # Same hours, same moment: after sunset in Harbin, still daylight in Xining (China keeps one
+    # clock: Harbin's sun sets 16:49, Xining's 18:37 on 2026-10-15).
+    lats, lons = [45.80, 36.62, 45.81], [126.53, 101.78, 126.54]
+    hours = ["sunrise-sunset", "sunrise-sunset", "24/7"]
+    locator = Locator([1, 2, 3], lats, lons, [0, 0, 0], [1, 1, 1], hours)
+    at = datetime(2026, 10, 15, 17, 30, tzinfo=TZ)
+    assert [h.id for h in locator.nearest(45.80, 126.53, 3, open_now=True, at=at)] == [3, 2]
+    noon = datetime(2026, 10, 15, 12, 0, tzinfo=TZ)
+    assert [h.id for h in locator.nearest(45.80, 126.53, 3, open_now=True, at=noon)] == [1, 3, 2]
+    box = locator.in_box(30, 100, 50, 130, open_now=True, at=at)
+    assert sorted(box.ids.tolist()) == [2, 3]

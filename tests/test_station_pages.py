@@ -228,6 +228,32 @@ def test_a_temporarily_closed_station_says_until_when(api, cli, tmp_path):
     assert og(body)["description"].startswith("暂停开放，至 1月5日 恢复")
 
 
+def test_hours_that_are_only_a_comment_say_check_on_site(api, cli, tmp_path):
+    # The library read a bare comment as "open"; the reference (opening_hours.js) says unknown.
+    header = ["code", "name", "lat", "lon", "opening_hours"]
+    rows = [
+        [
+            "HF-C",
+            "望江路驿站",
+            "31.8306",
+            "117.2372",
+            'Mo-Fr 08:00-18:00; "closed on public holidays"',
+        ]
+    ]
+    result = cli("import", write_csv(tmp_path / "c.csv", rows, header=header))
+    assert result.exit_code == 0, result.output
+    body = text(api.get("/stations/4"))  # Friday 10:00, inside the Mo-Fr hours
+    assert (
+        '<span class="badge unknown">时间未知</span> <span class="when">以现场为准</span>' in body
+    )
+    assert og(body)["description"].startswith("时间未知 以现场为准")
+    english = text(api.get("/stations/4?lang=en"))
+    assert '<span class="badge unknown">Hours unknown</span>' in english
+    assert '<span class="when">check on site</span>' in english
+    listed_zh = states(text(api.get("/stations?lang=zh")))
+    assert listed_zh["望江路驿站"] == ("unknown", "时间未知", "以现场为准")
+
+
 # -- error pages (no store involved beyond the page itself: SQLite only) -----------------------
 
 sqlite_only = pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)

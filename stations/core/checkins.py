@@ -240,7 +240,7 @@ def needs_corroboration(station: Station, kind: str, now: datetime) -> bool:
     return (
         kind not in POSITIVE
         and station.status == "open"
-        and hours.state(station.opening_hours, now) == "closed"
+        and hours.state(station.opening_hours, now, (station.lat, station.lon)) == "closed"
     )
 
 

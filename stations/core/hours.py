@@ -7,6 +7,19 @@ misses the substituted days off (the full Golden Week, Spring Festival) and know
 weekend days inside or next to a break), and every 调休 weekend day gets the schedule of an
 ordinary Monday. A station whose hours do not mention PH is taken not to follow the holiday
 calendar at all.
+
+Where the library and the reference evaluator (opening_hours.js) part ways, we follow the
+reference, and where the syntax leaves room for doubt we answer "unknown" rather than guess:
+- a comment without open/closed/off before it makes its rule "unknown" ('"call first"',
+  'Mo-Fr 08:00-18:00; "closed on public holidays"'), as the specification says;
+- fallback rules ('A || B') are evaluated by us: the rules before '||' decide, and where they
+  leave the station closed the fallback does (the library loses the next opening after one);
+  a ';' rule after a fallback is not something we can evaluate faithfully: "unknown";
+- the next change is the next change of state: a comment starting at midnight
+  ('We off "staff training"') is not an opening;
+- sunrise, sunset, dawn and dusk are computed for the station's position (rounded to 0.1°,
+  about half a minute of sun time) when one is given; without it the library's fixed
+  07:00/19:00/06:00/20:00 are used.
 """
 
 import re
@@ -29,6 +42,14 @@ _LEADING_DAYS = re.compile(
     re.S,
 )
 _PH = re.compile(r"\bPH\b")
+_SUN = re.compile(r"\b(?:sunrise|sunset|dawn|dusk)\b")
+_TOKENS = re.compile(r'"[^"]*"|[A-Za-z]+|[;,]')
+_COMMENT = re.compile(r'"[^"]*"')
+_STATES = frozenset(("open", "closed", "off", "unknown"))
+_HORIZON_DAYS = 400  # a change further away than this counts as never
+_MAX_STEPS = 64  # changes of comment alone skipped while looking for the next change of state
+
+Position = tuple[float, float]
 
 
 class HoursError(ValueError):
@@ -105,6 +126,11 @@ def _split_rules(expr: str) -> list[tuple[str, str]]:
     return [(rule, sep) for rule, sep in parts if rule]
 
 
+def _bare(expr: str) -> str:
+    """expr without the text of its comments: 'PH' or 'sunset' inside one is no selector."""
+    return _COMMENT.sub('""', expr)
+
+
 def _join_rules(rules: list[tuple[str, str]]) -> str:
     out = ""
     for rule, sep in rules:
@@ -118,7 +144,7 @@ def _expand_holidays(expr: str, years: range) -> str:
     rules = []
     for rule, sep in _split_rules(expr):
         match = _LEADING_DAYS.match(rule)
-        if not _PH.search(rule):
+        if not _PH.search(_bare(rule)):
             rules.append((rule, sep))
             continue
         if not match or "PH" not in re.split(r"\s*,\s*", match["sel"]):
@@ -176,13 +202,66 @@ def _explain(expr: str, exc: Exception) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _compiled(expr: str, year: int) -> OpeningHours:
-    """expr with PH and 调休 made explicit for the years around year."""
-    if not _PH.search(expr):
-        return OpeningHours(expr)
+def _compiled(expr: str, year: int, where: Position | None = None) -> "_Compiled":
+    """expr ready to evaluate: comments without a state made "unknown", PH and 调休 made
+    explicit for the years around year, fallback rules split off, sun events at where."""
+    segments: list[list[tuple[str, str]]] = []
+    for rule, sep in _split_rules(expr):
+        if sep == "||" or not segments:
+            segments.append([])
+        segments[-1].append((rule, ";" if sep == "||" else sep))
+    if any(len(segment) > 1 for segment in segments[1:]):
+        # 'A || B; C': C overrides what the fallback decided, day by day; we cannot
+        # reproduce that faithfully with the library, so we do not claim to know.
+        return _Compiled((_make("24/7 unknown", None),), aware=False)
+    parts = tuple(
+        _compiled_part(_mark_comments(_join_rules(segment)), year, where) for segment in segments
+    )
+    return _Compiled(parts or (_make(expr, None),), aware=where is not None)
+
+
+def _mark_comments(expr: str) -> str:
+    """'unknown' before every comment that has no open/closed/off/unknown before it in its rule:
+    '"call first"' -> 'unknown "call first"'. The specification and opening_hours.js read such a
+    rule as unknown; the library reads it as open."""
+    out, pos, stated, after_modifier = [], 0, False, False
+    for match in _TOKENS.finditer(expr):
+        token = match.group()
+        if token == ";":
+            stated = after_modifier = False
+        elif token == ",":  # after a state or comment a comma starts another rule
+            stated = stated and not after_modifier
+            after_modifier = False
+        elif token.startswith('"'):
+            if not stated:
+                out.append(expr[pos : match.start()] + "unknown ")
+                pos = match.start()
+            stated = after_modifier = True
+        elif token in _STATES:
+            stated = after_modifier = True
+        else:
+            after_modifier = False
+    out.append(expr[pos:])
+    return "".join(out)
+
+
+def _make(expr: str, where: Position | None) -> OpeningHours:
+    # Without a horizon the library looks for the next change up to the year 9999: two
+    # seconds for 'Mo-Su 00:00-24:00', on every answer that lists such a station.
+    if where is None:
+        return OpeningHours(expr, max_interval_days=_HORIZON_DAYS)
+    # auto_country off: PH is already spelled out as dates, the library's calendar is not wanted.
+    return OpeningHours(
+        expr, timezone=TZ, coords=where, auto_country=False, max_interval_days=_HORIZON_DAYS
+    )
+
+
+def _compiled_part(expr: str, year: int, where: Position | None) -> OpeningHours:
+    if not _PH.search(_bare(expr)):
+        return _make(expr, where)
     years = range(year - 1, year + 2)
     base = _expand_holidays(expr, years)
-    plain = OpeningHours(base)
+    plain = _make(base, where)
     off = {d for y in years for d in calendar(y)[0]}
     extra = []
     for y in years:
@@ -194,23 +273,85 @@ def _compiled(expr: str, year: int) -> OpeningHours:
                 monday -= timedelta(days=7)
             spans = _open_spans(plain, monday)
             extra.append(f"{_date_list([worked])} {spans or 'off'}")
-    return OpeningHours("; ".join([base, *extra]))
+    return _make("; ".join([base, *extra]), where)
+
+
+def _naive(moment: datetime) -> datetime:
+    """A library answer as the naive China time we work in."""
+    return moment.astimezone(TZ).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _open_spans(oh: OpeningHours, day: date) -> str:
+    """The day's open spans as OSM times, or 'unknown' if any part of the day is unknown."""
     start = datetime.combine(day, time())
     end = start + timedelta(days=1)
     spans = []
     for a, b, state, _ in oh.intervals(start, end):
+        a, b = _naive(a), _naive(b) if b else end
+        if state == State.UNKNOWN:
+            return "unknown"
         if state == State.OPEN:
-            b = min(b, end) if b else end
+            b = min(b, end)
             a = max(a, start)
             last = "24:00" if b >= end else b.strftime("%H:%M")
             spans.append(f"{a:%H:%M}-{last}")
     return ",".join(spans)
 
 
+class _Compiled:
+    """An expression's rules before '||' and each fallback after it. The first that leaves the
+    station anything but closed decides (opening_hours.js: a fallback applies where the rules
+    before it give no open or unknown state)."""
+
+    __slots__ = ("parts", "aware")
+
+    def __init__(self, parts: tuple[OpeningHours, ...], *, aware: bool):
+        self.parts, self.aware = parts, aware
+
+    def _arg(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=TZ) if self.aware else local
+
+    def state(self, local: datetime) -> tuple[State, str]:
+        moment, comment = self._arg(local), ""
+        for oh in self.parts:
+            result, comment = oh.state(moment)
+            if result != State.CLOSED:
+                return result, comment
+        return State.CLOSED, comment
+
+    def next_change(self, local: datetime) -> datetime | None:
+        """The next moment the state (not merely the comment) changes, naive China time."""
+        current, moment = self.state(local)[0], local
+        for _ in range(_MAX_STEPS):
+            found = [c for oh in self.parts if (c := oh.next_change(self._arg(moment)))]
+            if not found:
+                return None
+            following = min(_naive(c) for c in found)
+            if following <= moment:
+                return None
+            if self.state(following)[0] != current:
+                return following
+            moment = following
+        return None
+
+
 # -- evaluation -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)  # asked for every station on the nearest path
+def uses_sun(expr: str) -> bool:
+    """Whether expr names sunrise, sunset, dawn or dusk: its times depend on the position."""
+    return bool(_SUN.search(_bare(expr)))
+
+
+def sun_cell(expr: str, position: Position | None) -> Position | None:
+    """The position expr is evaluated for: None unless it uses sun events, else rounded to 0.1°
+    (about 11 km; sun times move by well under a minute), so stations close together share the
+    caches."""
+    if position is None or not uses_sun(expr):
+        return None
+    lat, lon = position
+    return (round(lat, 1), round(lon, 1))
 
 
 def _local(at: datetime | None) -> datetime:
@@ -222,42 +363,65 @@ def _local(at: datetime | None) -> datetime:
     return at.astimezone(TZ).replace(tzinfo=None)
 
 
-def state(expr: str, at: datetime | None = None) -> str:
-    """'open', 'closed' or 'unknown' at a moment (now by default)."""
+def _minute(at: datetime | None) -> datetime:
+    """at in naive China time, to the minute. Every time in the syntax, and every sun time the
+    library computes, falls on a whole minute, so the state and the next change are the same
+    all through a minute: answers can be cached by it, across requests."""
+    if at is None:
+        at = datetime.now(TZ)
+    if at.tzinfo is not None:
+        at = at.astimezone(TZ)
+    return at.replace(tzinfo=None, second=0, microsecond=0)
+
+
+def state(expr: str, at: datetime | None = None, position: Position | None = None) -> str:
+    """'open', 'closed' or 'unknown' at a moment (now by default), at position (lat, lon) if
+    given (it matters for sunrise/sunset/dawn/dusk only)."""
     if not expr:
         return "unknown"
-    local = _local(at)
-    result, _ = _compiled(expr, local.year).state(local)
+    return _state(expr, _minute(at), sun_cell(expr, position))
+
+
+@lru_cache(maxsize=16384)  # (expression, sun cell) pairs asked within the same minute
+def _state(expr: str, minute: datetime, where: Position | None) -> str:
+    result, _ = _compiled(expr, minute.year, where).state(minute)
     return {State.OPEN: "open", State.CLOSED: "closed"}.get(result, "unknown")
 
 
-def is_open(expr: str, at: datetime | None = None) -> bool:
-    return state(expr, at) == "open"
+def is_open(expr: str, at: datetime | None = None, position: Position | None = None) -> bool:
+    return state(expr, at, position) == "open"
 
 
-def next_change(expr: str, at: datetime | None = None) -> datetime | None:
-    """When the state next changes (aware, China time), or None if it never does."""
+def next_change(
+    expr: str, at: datetime | None = None, position: Position | None = None
+) -> datetime | None:
+    """When the state next changes (aware, China time), or None if it does not within about
+    a year (400 days)."""
     if not expr:
         return None
-    local = _local(at)
-    change = _compiled(expr, local.year).next_change(local)
+    return _next_change(expr, _minute(at), sun_cell(expr, position))
+
+
+@lru_cache(maxsize=16384)
+def _next_change(expr: str, minute: datetime, where: Position | None) -> datetime | None:
+    change = _compiled(expr, minute.year, where).next_change(minute)
     return change.replace(tzinfo=TZ) if change else None
 
 
-def always_open(expr: str, at: datetime | None = None) -> bool:
+def always_open(expr: str, at: datetime | None = None, position: Position | None = None) -> bool:
     """Whether expr keeps a station open around the clock every day: '24/7', 'Mo-Su
     00:00-24:00' and their equivalents. Hours that are unknown, closed on any day (PH off
     included) or carry a comment ('"by appointment"', '24/7 "call first"') are not: a comment is
     a condition a rider cannot check at 3 a.m."""
     expr = expr.strip()
-    return bool(expr) and _always_open(expr, _local(at).year)
+    return bool(expr) and _always_open(expr, _local(at).year, sun_cell(expr, position))
 
 
 @lru_cache(maxsize=4096)
-def _always_open(expr: str, year: int) -> bool:
+def _always_open(expr: str, year: int, where: Position | None = None) -> bool:
     if _problem(expr):
         return False
-    compiled, start = _compiled(expr, year), datetime(year, 1, 1)
+    compiled, start = _compiled(expr, year, where), datetime(year, 1, 1)
     result, comment = compiled.state(start)
     return result == State.OPEN and not comment and compiled.next_change(start) is None
 

@@ -280,9 +280,20 @@ class Locator:
             for code in np.unique(codes):
                 if int(code) not in memo:
                     expr = self.hour_table[code]
-                    memo[int(code)] = hours.state(expr, f.at) == "open"
-            is_open = np.array([memo[int(c)] for c in codes], dtype=bool)
-            idx = idx[is_open]
+                    # Hours with sunrise/sunset depend on the position: None, asked per station.
+                    memo[int(code)] = (
+                        None if hours.uses_sun(expr) else hours.state(expr, f.at) == "open"
+                    )
+            is_open = [memo[int(c)] for c in codes]
+            if None in is_open:
+                for j in (j for j, v in enumerate(is_open) if v is None):
+                    code, expr = int(codes[j]), self.hour_table[codes[j]]
+                    position = (float(part.lats[idx[j]]), float(part.lons[idx[j]]))
+                    key = (code, hours.sun_cell(expr, position))
+                    if key not in memo:
+                        memo[key] = hours.state(expr, f.at, position) == "open"
+                    is_open[j] = memo[key]
+            idx = idx[np.array(is_open, dtype=bool)]
         return idx
 
     # -- nearest ------------------------------------------------------------------------------
@@ -307,7 +318,7 @@ class Locator:
         if k < 1:
             return []
         f = Filters(facility_mask(facilities), open_now, at or datetime.now(hours.TZ), region)
-        memo: dict[int, bool] = {}
+        memo: dict[int | tuple, bool | None] = {}
         hits = self._nearest_in_base(lat, lon, k, f, memo) + self._nearest_in_overlay(
             lat, lon, k, f, memo
         )
@@ -370,7 +381,7 @@ class Locator:
     ) -> InView:
         """Visible stations in a box that pass the filters, found through the grid."""
         f = Filters(facility_mask(facilities), open_now, at or datetime.now(hours.TZ), region)
-        memo: dict[int, bool] = {}
+        memo: dict[int | tuple, bool | None] = {}
         parts = []
         for part, idx in (
             (self.base, self._grid_candidates(min_lat, min_lon, max_lat, max_lon)),

@@ -46,8 +46,9 @@ def live_state(station: Station, now: datetime) -> dict:
         if station.status == "temporarily_closed" and station.closed_until:
             reopens = f"{station.closed_until}T00:00:00+08:00"
         return {"open_now": False, "opens_next": reopens, "closes_at": None}
-    state = hours.state(station.opening_hours, now)
-    change = hours.next_change(station.opening_hours, now) if state != "unknown" else None
+    position = (station.lat, station.lon)
+    state = hours.state(station.opening_hours, now, position)
+    change = hours.next_change(station.opening_hours, now, position) if state != "unknown" else None
     change_text = change.isoformat(timespec="minutes") if change else None
     return {
         "open_now": {"open": True, "closed": False}.get(state),

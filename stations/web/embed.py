@@ -386,7 +386,7 @@ def hours_words(station, live: dict, moment: datetime) -> tuple[str, str]:
                 "Resting · opens %(time)s", time=_clock(live["opens_next"], moment.date())
             )
         return "closed", _("Closed by its hours")
-    return "unknown", _("Hours unknown")
+    return "unknown", _("Hours unknown · check on site")
 
 
 def _nav_label(key: str) -> str:

@@ -50,6 +50,7 @@ def map_strings() -> dict:
         "open": _("Open now"),
         "closed": _("Closed"),
         "unknown": _("Hours unknown"),
+        "check_on_site": _("check on site"),
         "temporarily_closed": _("Temporarily closed"),
         "closes_at": _("until %(time)s", time="{time}"),
         "opens_today": _("opens %(time)s", time="{time}"),

@@ -212,7 +212,8 @@ def state_view(station, moment: datetime) -> dict:
         detail = _("until %(time)s", time=closes[11:16]) if closes else ""
         return {"kind": "open", "label": _("Open now"), "detail": detail, "live": live}
     if live["open_now"] is None:
-        return {"kind": "unknown", "label": _("Hours unknown"), "detail": "", "live": live}
+        detail = _("check on site")
+        return {"kind": "unknown", "label": _("Hours unknown"), "detail": detail, "live": live}
     detail = opens_text(live["opens_next"], moment) if live["opens_next"] else ""
     return {"kind": "closed", "label": _("Closed"), "detail": detail, "live": live}
 
