@@ -16,10 +16,23 @@
         event.preventDefault();  // already on its way
         return;
       }
+      var button = event.submitter || tapped;
+      var facility = form.querySelector('select[name="facility"]');
+      if (button && button.value === 'broken' && facility && !facility.value) {
+        // "Something is broken" must say what: ask before sending (the server refuses it too).
+        event.preventDefault();
+        var hint = form.querySelector('.facility-hint');
+        if (hint) {
+          hint.textContent = hint.getAttribute('data-choose') || hint.textContent;
+          hint.classList.add('error');
+        }
+        facility.setAttribute('aria-invalid', 'true');
+        facility.focus();
+        return;
+      }
       form.setAttribute('data-busy', '1');
       var token = form.querySelector('input[name="submission"]');
       if (token) remember(token.value);
-      var button = event.submitter || tapped;
       if (button && button.name) {
         // A disabled button sends no value: carry the tapped one in a field of its own.
         var carried = document.createElement('input');

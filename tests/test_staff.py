@@ -753,7 +753,7 @@ def test_badge_and_expired_items_reach_workers(xn, store, anon, clock):
     response = audit_post(xn, XN, "qigeyi_haikou", valid_until_first_aid_kit="2026-11-10")
     assert response.status_code == 303
     public = page(anon.get(f"/stations/{XN}"))
-    assert "七个一（海口）" in public and "达标" in public and "核查于 2026-11-19" in public
+    assert "七个一（海口）" in public and "达标" in public and "核查于 11月19日" in public
     assert "已过期" in public and "有效期至 2026-11-10" in public
     props = anon.get(f"/api/v1/stations/{XN}").json["properties"]
     assert props["audit"]["passed"] is True and props["audit"]["profile"] == "qigeyi_haikou"

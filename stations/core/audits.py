@@ -1,7 +1,7 @@
 """Audits against a standard profile: prefill, scoring, due dates (pure)."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from stations.core.accounts import User, require_write
@@ -11,12 +11,13 @@ from stations.core.standards import Profile
 
 if TYPE_CHECKING:
     from stations.core.checkins import Report
-    from stations.store.protocols import AuditStore
+    from stations.store.protocols import Store
 
 RESULTS = ("pass", "fail", "na")
 VISIT_KINDS = ("scheduled", "unannounced")
 DUE_AFTER = timedelta(days=180)
 DUE_AFTER_REPORTS = 3  # this many open problem reports make a station due at once
+OVERDUE_AFTER = timedelta(hours=72)  # a report not moved on within this is overdue
 
 
 class AuditInvalid(ValueError):
@@ -120,7 +121,7 @@ def is_due(
     return date.fromisoformat(last_audit_on) + interval <= today
 
 
-def overdue(report: "Report", now: datetime, limit: timedelta = timedelta(hours=72)) -> bool:
+def overdue(report: "Report", now: datetime, limit: timedelta = OVERDUE_AFTER) -> bool:
     """A report not moved on (new, or acknowledged but unresolved) within 72 hours."""
     if report.status not in ("new", "acknowledged"):
         return False
@@ -128,8 +129,16 @@ def overdue(report: "Report", now: datetime, limit: timedelta = timedelta(hours=
     return now - since >= limit
 
 
+def verified_moment(visited_on: date, now: datetime) -> str:
+    """When an audit saw the station: now for a visit today, else the start of the visit day
+    (never later than what was seen)."""
+    if visited_on >= now.date():
+        return now.isoformat(timespec="seconds")
+    return datetime.combine(visited_on, time(0), tzinfo=now.tzinfo).isoformat(timespec="seconds")
+
+
 def record(
-    store: "AuditStore",
+    store: "Store",
     user: User,
     station: Station,
     profile: Profile,
@@ -139,7 +148,8 @@ def record(
     photos: dict[str, str],
     now: datetime,
 ) -> tuple[int, float, bool]:
-    """Check and store an audit (web form and API alike): (audit id, score, passed)."""
+    """Check and store an audit (web form and API alike): (audit id, score, passed). The
+    station's "last verified" moves to the visit (unless something saw it later)."""
     require_write(user, station.adcode)
     if visit_kind not in VISIT_KINDS:
         raise AuditInvalid({"visit_kind": "choose scheduled or unannounced"})
@@ -160,4 +170,5 @@ def record(
             ),
             [replace(a, photo=photos.get(a.item)) for a in answers],
         )
+        store.set_verified(stored_id(station), verified_moment(visited_on, now))
     return audit_id, share, passed

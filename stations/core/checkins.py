@@ -75,6 +75,7 @@ class Report:
     station_name: str
     adcode: str
     district: str
+    handler: str = ""  # the name of the staff user who last moved it ('' while nobody has)
 
 
 @dataclass(frozen=True)
@@ -175,14 +176,18 @@ def new_submission() -> str:
 
 
 def parse(kind: str, facility: str | None) -> tuple[str, str | None]:
-    """The check-in kind and (for 'broken') the facility; CheckinRefused when unusable."""
+    """The check-in kind and (for 'broken') the facility; CheckinRefused when unusable. A
+    'broken' report must name what is broken: "设施坏了" alone sends staff out not knowing what
+    to bring."""
     key = KINDS.parse(kind or "")
     if key is None:
         raise CheckinRefused(f"kind must be one of {', '.join(KINDS.keys())}", field="kind")
     if key != "broken":
         return key, None
-    fac = FACILITIES.parse(facility or "") if facility else None
-    if facility and fac is None:
+    if not facility:
+        raise CheckinRefused("say which facility is broken", field="facility")
+    fac = FACILITIES.parse(facility)
+    if fac is None:
         raise CheckinRefused(f"unknown facility {facility[:30]!r}", field="facility")
     return key, fac
 

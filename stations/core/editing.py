@@ -45,7 +45,7 @@ class Change:
     user_id: int | None  # None: the command line
     actor: str
     at: str
-    action: str  # create | update | import
+    action: str  # create | update | import | confirm
     before: dict[str, Any] | None  # the changed fields' old values (None when created)
     after: dict[str, Any] | None
 
@@ -138,6 +138,27 @@ def update(
         if not store.update_station(new, expected_version, _stamp(now)):
             raise Conflict(_stored(store, station_id), store.last_change(station_id))
         store.add_change(station_id, user, _stamp(now), "update", before, after)
+    return _stored(store, station_id)
+
+
+def confirm(store: "StationStore", user: User, station_id: int, now: datetime) -> Station:
+    """Staff say the station's details are right as they stand: "last verified" becomes now
+    (the version does not move: nothing in the record changed) and the history says who."""
+    with store.transaction():
+        current = store.get(station_id)
+        if current is None:
+            raise NotFound(f"no station {station_id}")
+        require_write(user, current.adcode)
+        stamp = _stamp(now)
+        if store.set_verified(station_id, stamp):
+            store.add_change(
+                station_id,
+                user,
+                stamp,
+                "confirm",
+                {"verified_at": current.verified_at},
+                {"verified_at": stamp},
+            )
     return _stored(store, station_id)
 
 

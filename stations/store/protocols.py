@@ -173,6 +173,11 @@ class StationStore(Transactional, Protocol):
 
     def last_change(self, station_id: int) -> Change | None: ...
 
+    def set_verified(self, station_id: int, at: str) -> bool:
+        """Move a station's verified_at (its "last verified") forward to at, never back,
+        without moving its version; whether it moved."""
+        ...
+
 
 class SpatialStore(Protocol):
     """Where-questions, answered with the store's own spatial index: riders only ever see
@@ -378,6 +383,34 @@ class AuditStore(Transactional, Protocol):
     ) -> None: ...
     def resolve_times(self, station_id: int) -> list[tuple[str, str]]:
         """(reported, resolved) moments of a station's resolved problem reports."""
+        ...
+
+    def find_reports(
+        self,
+        region: str,
+        *,
+        statuses: Sequence[str],
+        kinds: Sequence[str] = (),
+        adcode: str = "",
+        q: str = "",
+        stale_before: str | None = None,
+        order: str = "newest",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
+        """A page of a region's problem reports in these statuses (and kinds, and district
+        adcode, when given) whose station's name or code contains q; with stale_before only
+        open ones not moved on since then (overdue). Ordered by records.REPORT_ORDERS[order]
+        ('newest', 'oldest', 'overdue': longest-waiting open ones first). (page, how many in
+        all)."""
+        ...
+
+    def report_districts(self, region: str) -> list[tuple[str, str]]:
+        """(adcode, district name) of the region's districts with any problem report."""
+        ...
+
+    def station_reports(self, station_id: int) -> list[Report]:
+        """Every problem report of a station, whatever its state, newest first."""
         ...
 
 

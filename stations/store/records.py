@@ -146,6 +146,19 @@ def like_contains(text: str) -> str:
     return f"%{escaped}%"
 
 
+# The staff report queue's orders, in both stores: newest, oldest, and the longest waiting
+# open reports first (the overdue ones), then the handled ones, newest first.
+REPORT_ORDERS = {
+    "newest": "c.created_at desc, c.id desc",
+    "oldest": "c.created_at, c.id",
+    "overdue": (
+        "case when c.status in ('new', 'acknowledged') then 0 else 1 end,"
+        " case when c.status in ('new', 'acknowledged') then coalesce(c.status_at, c.created_at) end,"
+        " c.created_at desc, c.id"
+    ),
+}
+
+
 # A check-in, in both stores: a repeat of (client, submission) inserts nothing.
 CHECKIN_INSERT = """
     insert into checkins (station_id, kind, facility, client_hash, created_at, status,

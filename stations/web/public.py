@@ -441,7 +441,10 @@ def checkin(station_id: int):
             return response
         if exc.field == "submission":
             return _refused_page(_("This form is out of date. Reload the page."), 400, back)
-        flash(_("Please choose what you found."), "error")
+        if exc.field == "facility":
+            flash(_("Choose what is broken first."), "error")
+        else:
+            flash(_("Please choose what you found."), "error")
         return redirect(back, 303)
     if done.repeat:
         _thank(_("Thank you, your report was received."))

@@ -20,8 +20,9 @@ from stations.store.postgis.rows import INSERT_COLUMNS, SELECT, station_row
 _REPORTS = """
     select c.id, c.station_id, c.kind, c.facility, c.created_at, c.status, c.status_at,
            c.handled_by, c.resolution, s.code as station_code, s.name as station_name,
-           s.adcode, s.district
+           s.adcode, s.district, coalesce(u.name, '') as handler
     from checkins c join stations s on s.id = c.station_id
+    left join users u on u.id = c.handled_by
 """
 _AUDITS = """
     select a.id, a.station_id, a.user_id, a.profile, a.visited_on, a.visit_kind, a.score,
@@ -361,3 +362,61 @@ class StaffQueries(Connected):
             where station_id = %s and kind != 'ok' and status = 'resolved' order by id
         """
         return [(r["created_at"], r["status_at"]) for r in self._rows(sql, [station_id])]
+
+    def find_reports(
+        self,
+        region: str,
+        *,
+        statuses: Sequence[str],
+        kinds: Sequence[str] = (),
+        adcode: str = "",
+        q: str = "",
+        stale_before: str | None = None,
+        order: str = "newest",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
+        where = ["s.adcode like %s", "c.kind != 'ok'", "c.status = any(%s::text[])"]
+        params: list[Any] = [region + "%", list(statuses)]
+        if kinds:
+            where.append("c.kind = any(%s::text[])")
+            params.append(list(kinds))
+        if adcode:
+            where.append("s.adcode = %s")
+            params.append(adcode)
+        if q:
+            where.append("(s.name ilike %s escape '\\' or s.code ilike %s escape '\\')")
+            params += [records.like_contains(q)] * 2
+        if stale_before is not None:
+            where.append(
+                "c.status in ('new', 'acknowledged') and coalesce(c.status_at, c.created_at) <= %s"
+            )
+            params.append(stale_before)
+        condition = " and ".join(where)
+        sql = f"select count(*) from checkins c join stations s on s.id = c.station_id where {condition}"
+        total = self._value(sql, params)
+        sql = f"{_REPORTS} where {condition} order by {records.REPORT_ORDERS[order]} limit %s offset %s"
+        rows = [Report(**r) for r in self._rows(sql, [*params, limit, offset])]
+        return rows, int(total)
+
+    def report_districts(self, region: str) -> list[tuple[str, str]]:
+        sql = """
+            select distinct s.adcode, s.district from checkins c join stations s on s.id = c.station_id
+            where s.adcode like %s and c.kind != 'ok' order by s.adcode
+        """
+        return [
+            (r["adcode"], r["district"] or r["adcode"]) for r in self._rows(sql, [region + "%"])
+        ]
+
+    def station_reports(self, station_id: int) -> list[Report]:
+        sql = f"{_REPORTS} where c.station_id = %s and c.kind != 'ok' order by c.created_at desc, c.id desc"
+        return [Report(**r) for r in self._rows(sql, [station_id])]
+
+    def set_verified(self, station_id: int, at: str) -> bool:
+        """Move the station's verified_at forward to at (never back); its version stays."""
+        cursor = self._execute(
+            "update stations set verified_at = %s"
+            " where id = %s and (verified_at is null or verified_at < %s)",
+            [at, station_id, at],
+        )
+        return cursor.rowcount == 1

@@ -19,8 +19,9 @@ from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
 _REPORTS = """
     select c.id, c.station_id, c.kind, c.facility, c.created_at, c.status, c.status_at,
            c.handled_by, c.resolution, s.code as station_code, s.name as station_name,
-           s.adcode, s.district
+           s.adcode, s.district, coalesce(u.name, '') as handler
     from checkins c join stations s on s.id = c.station_id
+    left join users u on u.id = c.handled_by
 """
 _AUDITS = "select a.*, u.name as auditor from audits a join users u on u.id = a.user_id"
 
@@ -343,3 +344,66 @@ class StaffQueries(Connected):
         """(reported, resolved) moments of a station's resolved problem reports."""
         sql = "select created_at, status_at from checkins where station_id = ? and kind != 'ok' and status = 'resolved' order by id"
         return [(a, b) for a, b in self.db.conn.execute(sql, [station_id])]
+
+    def find_reports(
+        self,
+        region: str,
+        *,
+        statuses: Sequence[str],
+        kinds: Sequence[str] = (),
+        adcode: str = "",
+        q: str = "",
+        stale_before: str | None = None,
+        order: str = "newest",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
+        where = [
+            "s.adcode like ?",
+            "c.kind != 'ok'",
+            f"c.status in ({', '.join('?' * len(statuses))})",
+        ]
+        params: list[Any] = [region + "%", *statuses]
+        if kinds:
+            where.append(f"c.kind in ({', '.join('?' * len(kinds))})")
+            params.extend(kinds)
+        if adcode:
+            where.append("s.adcode = ?")
+            params.append(adcode)
+        if q:
+            where.append("(s.name like ? escape '\\' or s.code like ? escape '\\')")
+            params += [records.like_contains(q)] * 2
+        if stale_before is not None:
+            where.append(
+                "c.status in ('new', 'acknowledged') and coalesce(c.status_at, c.created_at) <= ?"
+            )
+            params.append(stale_before)
+        condition = " and ".join(where)
+        sql = f"select count(*) from checkins c join stations s on s.id = c.station_id where {condition}"
+        total = self.db.conn.execute(sql, params).fetchone()[0]
+        sql = (
+            f"{_REPORTS} where {condition} order by {records.REPORT_ORDERS[order]} limit ? offset ?"
+        )
+        rows = [Report(**r) for r in self._rows(sql, [*params, limit, offset])]
+        return rows, int(total)
+
+    def report_districts(self, region: str) -> list[tuple[str, str]]:
+        sql = """
+            select distinct s.adcode, s.district from checkins c join stations s on s.id = c.station_id
+            where s.adcode like ? and c.kind != 'ok' order by s.adcode
+        """
+        return [
+            (r["adcode"], r["district"] or r["adcode"]) for r in self._rows(sql, [region + "%"])
+        ]
+
+    def station_reports(self, station_id: int) -> list[Report]:
+        sql = f"{_REPORTS} where c.station_id = ? and c.kind != 'ok' order by c.created_at desc, c.id desc"
+        return [Report(**r) for r in self._rows(sql, [station_id])]
+
+    def set_verified(self, station_id: int, at: str) -> bool:
+        """Move the station's verified_at forward to at (never back); its version stays."""
+        cursor = self.db.conn.execute(
+            "update stations set verified_at = ? where id = ? and (verified_at is null or verified_at < ?)",
+            [at, station_id, at],
+        )
+        return cursor.rowcount == 1

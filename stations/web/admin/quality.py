@@ -15,12 +15,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from stations.core import audits, compliance, standards
+from stations.core import audits, checkins, compliance, labels, report_queue, standards
 from stations.core.accounts import AccessDenied, require_read, require_write
 from stations.core.evidence import PhotoRefused, store_photo
 from stations.web.admin.base import audit_interval, bp, station_in_scope
 from stations.web.auth import forbid, staff
 from stations.web.context import get_store, now
+from stations.web.i18n import requested_language
 
 REPORT_MOVES = {"acknowledge": "acknowledged", "resolve": "resolved", "reject": "rejected"}
 
@@ -78,6 +79,11 @@ def audit(station_id: int):
         form=form,
         today=now().date().isoformat(),
         kinds=audits.VISIT_KINDS,
+        item_names={
+            "visited_on": _("Visit date"),
+            "visit_kind": _("Visit"),
+            **{i.key: (i.zh if requested_language() == "zh" else i.en) for i in profile.items},
+        },
     ), (400 if errors else 200)
 
 
@@ -101,10 +107,35 @@ def evidence(name: str):
 
 @bp.get("/reports")
 def reports():
-    moment = now()
-    rows = get_store().reports(staff().region, ("new", "acknowledged"))
-    overdue = {r.id for r in rows if audits.overdue(r, moment)}
-    return render_template("admin/reports.html", reports=rows, overdue=overdue)
+    try:
+        query = report_queue.parse(request.args)
+    except report_queue.BadQuery as exc:
+        abort(
+            400,
+            description=_("%(field)s must be: %(allowed)s", field=exc.field, allowed=exc.allowed),
+        )
+    store, user = get_store(), staff()
+    found = report_queue.find(store, user.region, query, now())
+    return render_template(
+        "admin/reports.html",
+        found=found,
+        query=found.query,
+        districts=store.report_districts(user.region),
+        kinds=[k for k in checkins.KINDS.keys() if k != "ok"],
+        states=report_queue.STATES,
+        sorts=report_queue.SORTS,
+        here=request.full_path.rstrip("?"),
+    )
+
+
+def _back_to_queue() -> str:
+    """Where a report's buttons return: the queue page they were on (only a queue address),
+    or the station page when they were pressed there."""
+    back = request.form.get("back", "")
+    if back.startswith("/admin/reports") or back.startswith("/admin/stations/"):
+        if "//" not in back and "\\" not in back:
+            return back
+    return url_for("admin.reports")
 
 
 @bp.post("/reports/<int:report_id>")
@@ -121,12 +152,21 @@ def move_report(report_id: int):
     if status is None:
         abort(400)
     note = request.form.get("note", "").strip()[:500]
+    back = _back_to_queue()
     if status == "resolved" and not note:
         flash(_("Say how it was resolved."), "error")
-        return redirect(url_for("admin.reports"), 303)
+        return redirect(back, 303)
     store.set_report_status(report_id, status, user.id, now().isoformat(timespec="seconds"), note)
-    flash(_("Saved."), "ok")
-    return redirect(url_for("admin.reports"), 303)
+    flash(
+        _(
+            "%(station)s: %(problem)s — %(state)s.",
+            station=found.station_name,
+            problem=labels.label("report_kind", found.kind, requested_language()),
+            state=labels.label("report_state", status, requested_language()),
+        ),
+        "ok",
+    )
+    return redirect(back, 303)
 
 
 @bp.get("/due")

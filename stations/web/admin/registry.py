@@ -4,6 +4,7 @@ which checks the region; these views only parse forms and render results."""
 
 import io
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import (
@@ -17,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from stations.core import compliance, editing, hours, importer, present, standards
+from stations.core import compliance, editing, hours, importer, present, standards, words
 from stations.core.accounts import AccessDenied
 from stations.core.model import Invalid, stored_id
 from stations.core.published import is_published
@@ -32,6 +33,17 @@ from stations.web.admin.base import (
 )
 from stations.web.auth import forbid, staff
 from stations.web.context import FALLBACK_CENTRE, get_store, map_centre, now
+from stations.web.i18n import requested_language
+
+# Fields whose stored values are keys of a vocabulary: the history shows their labels.
+VOCAB_FIELDS = {
+    "status": "status",
+    "facilities": "facilities",
+    "host_type": "host_type",
+    "entry_method": "entry_method",
+    "crs": "crs",
+    "coord_source": "crs",
+}
 
 
 @bp.get("/stations")
@@ -67,23 +79,68 @@ def new_station():
     ), (400 if errors else 200)
 
 
+def _open_now_badge(s, live: dict, moment) -> dict | None:
+    """The second badge of an open station: open now (until when), resting by its hours (and
+    when it opens), or hours unknown. None for a station whose status already says it all."""
+    if s.status != "open":
+        return None
+    lang = requested_language()
+    if live["open_now"]:
+        closes = live["closes_at"]
+        text = _("Open now, until %(time)s", time=closes[11:16]) if closes else _("Open now")
+        return {"kind": "open", "text": text}
+    if live["open_now"] is None:
+        return {"kind": "unknown", "text": _("Hours unclear: check on site")}
+    opens = live["opens_next"]
+    if not opens:
+        return {"kind": "closed", "text": _("Resting by its hours")}
+    at = datetime.fromisoformat(opens)
+    if at.date() == moment.date():
+        text = _("Resting, opens at %(time)s", time=f"{at:%H:%M}")
+    elif at.date() == moment.date() + timedelta(days=1):
+        text = _("Resting, opens tomorrow at %(time)s", time=f"{at:%H:%M}")
+    else:
+        text = _(
+            "Resting, opens %(day)s at %(time)s",
+            day=words.day(at, lang, moment.date()),
+            time=f"{at:%H:%M}",
+        )
+    return {"kind": "closed", "text": text}
+
+
 @bp.get("/stations/<int:station_id>")
 def station(station_id: int):
     s = station_in_scope(station_id)
-    store = get_store()
+    store, moment = get_store(), now()
     latest = store.latest_audits([s.id]).get(s.id)
+    live = present.live_state(s, moment)
     return render_template(
         "admin/station.html",
         s=s,
         history=store.history(s.id),
         audits=store.audits_for(s.id),
         latest=latest,
-        live=present.live_state(s, now()),
+        profiles=standards.profiles(),
+        live=live,
+        open_badge=_open_now_badge(s, live, moment),
         published=is_published(s),
-        hours_text=hours.describe(s.opening_hours, "zh"),
-        reports=store.reports(s.adcode, ("new", "acknowledged")),
+        hours_text=hours.describe(s.opening_hours, requested_language()),
+        reports=store.station_reports(s.id),
+        vocab_fields=VOCAB_FIELDS,
         **vocab_choices(),
     )
+
+
+@bp.post("/stations/<int:station_id>/confirm")
+def confirm_station(station_id: int):
+    """信息无误: staff vouch for the details as they stand; "last verified" becomes now."""
+    station_in_scope(station_id)
+    try:
+        editing.confirm(get_store(), staff(), station_id, now())
+    except AccessDenied as exc:
+        forbid(str(exc))
+    flash(_("Details confirmed: last verified now."), "ok")
+    return redirect(url_for("admin.station", station_id=station_id), 303)
 
 
 @bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
