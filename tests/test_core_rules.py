@@ -143,3 +143,13 @@ def test_every_staff_key_has_a_label_in_both_languages():
         assert columns.label(field, "zh") != field
     assert columns.label("opening_hours", "en") == "Opening hours"
     assert columns.label("lat") == "纬度"
+
+
+def test_a_moment_without_relative_wording_still_leaves_out_this_year():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from stations.core import words
+
+    now = datetime(2026, 11, 22, 0, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert words.when("2026-11-22T00:05:00+08:00", "zh", now, relative=False) == "11月22日 00:05"

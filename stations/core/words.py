@@ -69,7 +69,12 @@ def day(value: str | date | datetime | None, lang: str = "zh", today: date | Non
     return text if same_year else f"{text} {value.year}"
 
 
-def when(value: str | datetime | None, lang: str = "zh", now: datetime | None = None) -> str:
+def when(
+    value: str | datetime | None,
+    lang: str = "zh",
+    now: datetime | None = None,
+    relative: bool = True,
+) -> str:
     """A moment for people: '11月21日 23:48' (with the year when not this year); en
     '21 Nov 23:48'. Given now, the last hour reads '刚刚' / '12 分钟前' ('just now', '12 min
     ago'). '' for an empty value; text that is no timestamp comes back as it was."""
@@ -77,7 +82,7 @@ def when(value: str | datetime | None, lang: str = "zh", now: datetime | None = 
     if at is None:
         return "" if not value else str(value)
     current = _moment(now) if now is not None else None
-    if current is not None:
+    if current is not None and relative:
         seconds = (current - at).total_seconds() if at.tzinfo else None
         if seconds is not None and 0 <= seconds < 3600:
             minutes = int(seconds // 60)

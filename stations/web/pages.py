@@ -181,11 +181,16 @@ def _helpers():
         # Staff pages and exports never show a key or an ISO timestamp (see core/words, vocab)
         "field_label": columns.label,
         "term": _term,
-        "when": lambda value, relative=True: words.when(
-            value, requested_language(), now() if relative else None
-        ),
+        "when": _when,
         "day": lambda value: words.day(value, requested_language(), now().date()),
     }
+
+
+def _when(value, relative: bool = True) -> str:
+    """A stored moment for this page: relative within the hour unless relative=False; the
+    year only when it is not this year."""
+    moment = now()
+    return words.when(value, requested_language(), moment, relative=relative)
 
 
 def _term(vocabulary: str, key: str, lang: str | None = None) -> str:
