@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import math
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -49,12 +50,34 @@ def test_nearest_is_geojson_sorted_by_distance(api):
     assert dists == sorted(dists) and all(isinstance(d, int) for d in dists)
 
 
-def test_distance_is_geodesic_and_bearing_is_north(api):
-    _, body = nearest(api, "lat=36.60&lon=101.7782&k=1")
-    props = body["features"][0]["properties"]
-    exact = GEOD.inv(101.7782, 36.60, 101.7782, 36.6171)[2]
-    assert abs(props["distance_m"] - exact) <= max(1, exact * 0.005)
-    assert props["bearing_deg"] in (0, 360 - 0)
+def spherical_m(lat1, lon1, lat2, lon2, radius=6_371_008.8) -> float:
+    """Great-circle distance on the mean-radius sphere: what a haversine would answer."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+def test_distance_is_geodesic_and_bearing_from_the_query_point(api):
+    """Distances are geodesic on WGS-84 (Karney's algorithm in pyproj.Geod, as geographiclib)
+    to the metre, rounded. The points are chosen so that a spherical distance misses by more
+    than that: 3.8 m over the 1.9 km due north, 2.4 and 3.8 km to Hefei and Qingdao."""
+    lat, lon = 36.60, 101.7782  # 1.9 km due south of XN-0001
+    _, body = nearest(api, f"lat={lat}&lon={lon}&k=3")
+    assert codes(body) == ["XN-0001", "HF-0001", "QD-0001"]
+    tolerance = 1.0  # distance_m is a whole number of metres
+    for feature in body["features"]:
+        props = feature["properties"]
+        s_lon, s_lat = feature["geometry"]["coordinates"]
+        azimuth, _back, exact = GEOD.inv(lon, lat, s_lon, s_lat)
+        assert abs(spherical_m(lat, lon, s_lat, s_lon) - exact) > 3 * tolerance  # they differ
+        assert abs(props["distance_m"] - exact) <= tolerance, (props["code"], exact)
+        turn = (props["bearing_deg"] - azimuth) % 360
+        assert min(turn, 360 - turn) <= 1, (props["code"], azimuth)
+    assert body["features"][0]["properties"]["bearing_deg"] == 0  # due north
+    assert [f["properties"]["distance_m"] for f in body["features"]] == [1898, 1517023, 1668789]
 
 
 def test_feature_has_what_a_rider_needs_and_no_staff_data(api):
@@ -247,11 +270,39 @@ def test_navigation_links_carry_the_right_datum(api):
 
 
 def test_one_station(api):
-    response = api.get("/api/v1/stations/1")
-    body = strict_json(response)
-    assert body["type"] == "Feature" and body["id"] == 1
+    """Each id gives its own station, as nearest shows it (less the distance), with the ETag a
+    write needs; an unknown id is a 404 that names it."""
+    _, listed = nearest(api, "lat=36.60&lon=101.78&k=3")
+    by_code = {f["properties"]["code"]: f for f in listed["features"]}
+    for code, name, coordinates in (
+        ("XN-0001", "城中区长江路工会驿站", [101.7782, 36.6171]),
+        ("HF-0001", "蜀山区金寨路爱心驿站", [117.2272, 31.8206]),
+        ("QD-0001", "市南区香港中路骑手驿站", [120.3826, 36.0671]),
+    ):
+        station_id = by_code[code]["id"]
+        response = api.get(f"/api/v1/stations/{station_id}")
+        assert response.status_code == 200 and response.mimetype == "application/geo+json"
+        body = strict_json(response)
+        assert body["type"] == "Feature" and body["id"] == station_id
+        assert body["geometry"] == {"type": "Point", "coordinates": coordinates}
+        props = body["properties"]
+        assert (props["code"], props["name"], props["id"]) == (code, name, station_id)
+        assert props["url"].endswith(f"/stations/{station_id}")
+        near = {
+            k: v
+            for k, v in by_code[code]["properties"].items()
+            if k not in ("distance_m", "bearing_deg", "beyond_radius")
+        }
+        assert props == near
+        assert response.headers["ETag"] == '"v1"'
+        assert response.headers["Cache-Control"] == "public, max-age=60"
     missing = api.get("/api/v1/stations/999")
-    assert missing.status_code == 404 and strict_json(missing)["error"]["code"] == "not_found"
+    assert missing.status_code == 404
+    assert strict_json(missing)["error"] == {
+        "code": "not_found",
+        "message": "no station 999",
+        "field": "id",
+    }
 
 
 def test_bbox_listing_is_paged(api):
