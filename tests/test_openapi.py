@@ -3,6 +3,7 @@ real responses validate against it (and broken ones do not), its examples are wh
 really answers, and fuzzing it finds no 500."""
 
 import copy
+import gzip
 import json
 import re
 from pathlib import Path
@@ -286,6 +287,9 @@ READS = [
     "/api/v1/stations/nearest?lat=31.82&lon=117.2&k=2&radius_m=500&facilities=toilet&crs=gcj02",
     "/api/v1/stations/nearest?lat=36.6&lon=101.7&open_now=1&facilities=aed",
     "/api/v1/stations/nearest?lat=31.82&lon=117.2&k=3&sort=useful&radius_m=3000",
+    # every option at once
+    "/api/v1/stations/nearest?lat=31.818&lon=117.205&crs=gcj02&k=4&radius_m=2000"
+    "&facilities=toilet,drinking_water&open_now=true&sort=useful",
     "/api/v1/stations/nearest?lat=31.82&lon=117.2&radius_m=3000&facilities=aed",  # none_match
     "/api/v1/stations/nearest?lat=29.65&lon=91.17&radius_m=3000",  # none_nearby: Lhasa
     "/api/v1/cities",
@@ -320,6 +324,9 @@ def test_real_responses_of_every_read_validate(fuzz_app, doc, spec):
     # the empty answers say why, and the nearest city then validates too
     lhasa = answers["/api/v1/stations/nearest?lat=29.65&lon=91.17&radius_m=3000"].json
     assert lhasa["reason"] == "none_nearby" and lhasa["nearest_city"]["name"] == "西宁市"
+    every = answers[READS[4]].json
+    assert every["query"]["input_crs"] == "gcj02" and every["query"]["sort"] == "useful"
+    assert every["features"], every  # the properties of a found station were validated
     aed = answers["/api/v1/stations/nearest?lat=31.82&lon=117.2&radius_m=3000&facilities=aed"]
     assert aed.json["reason"] == "none_match" and aed.json["features"] == []
     # not modified, and the errors
@@ -382,6 +389,17 @@ def test_broken_responses_fail_validation(fuzz_app, spec):
         except OpenAPIError:
             continue
         pytest.fail(f"a response with {name} validated")
+    # one station, as a read or a write answers it, is closed too
+    one = fuzz_app.test_client().get("/api/v1/stations/1").json
+    check_body(spec, "patch", "/api/v1/stations/1", 200, one)
+    for change in (
+        lambda b: b["properties"].update(manager_phone="13800138000"),  # staff-only: never
+        lambda b: b["properties"].update(version=3),
+        lambda b: b["properties"].pop("hours_text"),
+    ):
+        for method, path in (("get", "/api/v1/stations/1"), ("patch", "/api/v1/stations/1")):
+            with pytest.raises(OpenAPIError):
+                check_body(spec, method, path, 200, broken_copy(one, change))
     # an error body is closed too
     with pytest.raises(OpenAPIError):
         check_body(
@@ -392,6 +410,12 @@ def test_broken_responses_fail_validation(fuzz_app, spec):
             {"error": {"code": "not_found", "message": "no station 1"}},
             "application/json",
         )
+
+
+def broken_copy(body: dict, change) -> dict:
+    bad = copy.deepcopy(body)
+    change(bad)
+    return bad
 
 
 # -- the documented writes work as documented ------------------------------------------------
@@ -465,7 +489,21 @@ def test_documented_writes_succeed_as_documented(fuzz_app, staff, doc, spec):
     assert outside.status_code == 400 and outside.json["error"]["field"] == "lat"
     check(spec, outside)
 
-    closed = client.delete(item, headers={**staff, "If-Match": patched.headers["ETag"]})
+    # a gzip client's tag, and "*": the answers validate as well
+    gz = {"Accept-Encoding": "gzip"}
+    tag = client.get(item, headers={**staff, **gz}).headers["ETag"]
+    assert tag == patched.headers["ETag"][:-1] + ':gzip"'
+    zipped = client.patch(
+        item, json={"brand": "工会驿站"}, headers={**staff, **gz, "If-Match": tag}
+    )
+    assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+    zipped.set_data(gzip.decompress(zipped.get_data()))
+    check(spec, zipped)
+    star = client.patch(item, json={"brand": "爱心驿站"}, headers={**staff, "If-Match": "*"})
+    assert star.status_code == 200 and star.json["properties"]["brand"] == "爱心驿站"
+    check(spec, star)
+
+    closed = client.delete(item, headers={**staff, "If-Match": star.headers["ETag"]})
     assert closed.status_code == 200 and closed.json["properties"]["status"] == "closed"
     check(spec, closed)
     # staff still read it (any status); the public no longer does
