@@ -1,6 +1,8 @@
 """The public API contract: every parameter, every error, and the response shape."""
 
+import gzip
 import json
+import math
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -48,12 +50,34 @@ def test_nearest_is_geojson_sorted_by_distance(api):
     assert dists == sorted(dists) and all(isinstance(d, int) for d in dists)
 
 
-def test_distance_is_geodesic_and_bearing_is_north(api):
-    _, body = nearest(api, "lat=36.60&lon=101.7782&k=1")
-    props = body["features"][0]["properties"]
-    exact = GEOD.inv(101.7782, 36.60, 101.7782, 36.6171)[2]
-    assert abs(props["distance_m"] - exact) <= max(1, exact * 0.005)
-    assert props["bearing_deg"] in (0, 360 - 0)
+def spherical_m(lat1, lon1, lat2, lon2, radius=6_371_008.8) -> float:
+    """Great-circle distance on the mean-radius sphere: what a haversine would answer."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * radius * math.asin(math.sqrt(a))
+
+
+def test_distance_is_geodesic_and_bearing_from_the_query_point(api):
+    """Distances are geodesic on WGS-84 (Karney's algorithm in pyproj.Geod, as geographiclib)
+    to the metre, rounded. The points are chosen so that a spherical distance misses by more
+    than that: 3.8 m over the 1.9 km due north, 2.4 and 3.8 km to Hefei and Qingdao."""
+    lat, lon = 36.60, 101.7782  # 1.9 km due south of XN-0001
+    _, body = nearest(api, f"lat={lat}&lon={lon}&k=3")
+    assert codes(body) == ["XN-0001", "HF-0001", "QD-0001"]
+    tolerance = 1.0  # distance_m is a whole number of metres
+    for feature in body["features"]:
+        props = feature["properties"]
+        s_lon, s_lat = feature["geometry"]["coordinates"]
+        azimuth, _back, exact = GEOD.inv(lon, lat, s_lon, s_lat)
+        assert abs(spherical_m(lat, lon, s_lat, s_lon) - exact) > 3 * tolerance  # they differ
+        assert abs(props["distance_m"] - exact) <= tolerance, (props["code"], exact)
+        turn = (props["bearing_deg"] - azimuth) % 360
+        assert min(turn, 360 - turn) <= 1, (props["code"], azimuth)
+    assert body["features"][0]["properties"]["bearing_deg"] == 0  # due north
+    assert [f["properties"]["distance_m"] for f in body["features"]] == [1898, 1517023, 1668789]
 
 
 def test_feature_has_what_a_rider_needs_and_no_staff_data(api):
@@ -246,11 +270,39 @@ def test_navigation_links_carry_the_right_datum(api):
 
 
 def test_one_station(api):
-    response = api.get("/api/v1/stations/1")
-    body = strict_json(response)
-    assert body["type"] == "Feature" and body["id"] == 1
+    """Each id gives its own station, as nearest shows it (less the distance), with the ETag a
+    write needs; an unknown id is a 404 that names it."""
+    _, listed = nearest(api, "lat=36.60&lon=101.78&k=3")
+    by_code = {f["properties"]["code"]: f for f in listed["features"]}
+    for code, name, coordinates in (
+        ("XN-0001", "城中区长江路工会驿站", [101.7782, 36.6171]),
+        ("HF-0001", "蜀山区金寨路爱心驿站", [117.2272, 31.8206]),
+        ("QD-0001", "市南区香港中路骑手驿站", [120.3826, 36.0671]),
+    ):
+        station_id = by_code[code]["id"]
+        response = api.get(f"/api/v1/stations/{station_id}")
+        assert response.status_code == 200 and response.mimetype == "application/geo+json"
+        body = strict_json(response)
+        assert body["type"] == "Feature" and body["id"] == station_id
+        assert body["geometry"] == {"type": "Point", "coordinates": coordinates}
+        props = body["properties"]
+        assert (props["code"], props["name"], props["id"]) == (code, name, station_id)
+        assert props["url"].endswith(f"/stations/{station_id}")
+        near = {
+            k: v
+            for k, v in by_code[code]["properties"].items()
+            if k not in ("distance_m", "bearing_deg", "beyond_radius")
+        }
+        assert props == near
+        assert response.headers["ETag"] == '"v1"'
+        assert response.headers["Cache-Control"] == "public, max-age=60"
     missing = api.get("/api/v1/stations/999")
-    assert missing.status_code == 404 and strict_json(missing)["error"]["code"] == "not_found"
+    assert missing.status_code == 404
+    assert strict_json(missing)["error"] == {
+        "code": "not_found",
+        "message": "no station 999",
+        "field": "id",
+    }
 
 
 def test_bbox_listing_is_paged(api):
@@ -366,3 +418,163 @@ def test_an_id_beyond_64_bits_is_404_not_500(api):
         "/stations/99999999999999999999/qr.svg",
     ):
         assert api.get(path).status_code == 404, path
+
+
+# -- ETags under compression: a gzip client reads and writes with the tags it receives --------
+
+XN_ID, HF_ID = 1, 2  # XN-0001 (Xining) and HF-0001 (Hefei), as imported
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture
+def xn_token(api, database_url) -> dict:
+    """A bearer header for xn-auditor, whose region (6301) holds XN-0001 only."""
+    from staff_helpers import make_users, token_for
+
+    from stations.store import open_store
+
+    store = open_store(database_url)
+    try:
+        make_users(store)
+        return {"Authorization": f"Bearer {token_for(store, 'xn-auditor')}"}
+    finally:
+        store.close()
+
+
+def unzipped(response) -> dict:
+    assert response.headers["Content-Encoding"] == "gzip"
+    return json.loads(gzip.decompress(response.get_data()))
+
+
+def test_a_gzip_client_patches_with_the_etag_it_received(api, xn_token):
+    item = f"/api/v1/stations/{XN_ID}"
+    got = api.get(item, headers={**xn_token, **GZIP})
+    assert got.status_code == 200 and got.headers["ETag"] == '"v1:gzip"'
+    assert unzipped(got)["properties"]["code"] == "XN-0001"
+
+    changed = api.patch(
+        item, json={"brand": "骑手驿站"}, headers={**xn_token, **GZIP, "If-Match": '"v1:gzip"'}
+    )
+    assert changed.status_code == 200, changed.get_data()
+    assert changed.headers["ETag"] == '"v2:gzip"'
+    assert unzipped(changed)["properties"]["brand"] == "骑手驿站"
+
+    # The same tag once more is stale now: 412 with the current ETag, and nothing changes.
+    stale = api.patch(
+        item, json={"brand": "爱心驿站"}, headers={**xn_token, **GZIP, "If-Match": '"v1:gzip"'}
+    )
+    assert stale.status_code == 412 and stale.json["error"]["code"] == "version_conflict"
+    assert stale.headers["ETag"] == '"v2"'
+    assert api.get(item).json["properties"]["brand"] == "骑手驿站"
+
+    # Strong comparison for writes: a weak tag of the current version does not match, and the
+    # message says what to send instead.
+    weak = api.patch(
+        item, json={"brand": "爱心驿站"}, headers={**xn_token, "If-Match": 'W/"v2:gzip"'}
+    )
+    assert weak.status_code == 412 and 'If-Match: "v2"' in weak.json["error"]["message"]
+    # A list matches when any member does; the uncompressed tag works as before.
+    listed = api.patch(
+        item, json={"brand": "爱心驿站"}, headers={**xn_token, "If-Match": '"v9", "v2:gzip"'}
+    )
+    assert listed.status_code == 200 and listed.headers["ETag"] == '"v3"'
+    closed = api.delete(item, headers={**xn_token, "If-Match": '"v3"'})
+    assert closed.status_code == 200 and closed.json["properties"]["status"] == "closed"
+
+
+def test_if_match_star_writes_whatever_version_is_current(api, xn_token):
+    item = f"/api/v1/stations/{XN_ID}"
+    for brand in ("骑手驿站", "爱心驿站"):  # twice: "*" matches v1, then v2
+        star = api.patch(item, json={"brand": brand}, headers={**xn_token, "If-Match": "*"})
+        assert star.status_code == 200, star.json
+        assert star.json["properties"]["brand"] == brand
+    assert star.headers["ETag"] == '"v3"'
+    # "*" says nothing about existence or region: 404 and 403 as without it
+    missing = api.patch("/api/v1/stations/999", json={}, headers={**xn_token, "If-Match": "*"})
+    assert missing.status_code == 404
+    hefei = api.delete(f"/api/v1/stations/{HF_ID}", headers={**xn_token, "If-Match": "*"})
+    assert hefei.status_code == 403 and hefei.json["error"]["code"] == "forbidden"
+    assert api.get(f"/api/v1/stations/{HF_ID}").json["properties"]["status"] == "open"
+    # Without If-Match, still 428, and the message names both ways
+    blind = api.patch(item, json={"brand": "x"}, headers=xn_token)
+    assert blind.status_code == 428 and "or *" in blind.json["error"]["message"]
+    garbled = api.patch(item, json={"brand": "x"}, headers={**xn_token, "If-Match": '"v3'})
+    assert garbled.status_code == 400 and garbled.json["error"]["code"] == "invalid_if_match"
+
+
+@pytest.mark.parametrize(
+    "accept, sent, status",
+    [
+        (GZIP, '"v1:gzip"', 304),
+        ({}, '"v1:gzip"', 304),  # the gzip tag, asked now without compression: weakly the same
+        (GZIP, '"v1"', 304),
+        (GZIP, 'W/"v1:gzip"', 304),
+        (GZIP, '"v0:gzip", "v1:br"', 304),
+        (GZIP, '"v2:gzip"', 200),
+        ({}, '"v11"', 200),
+        ({}, '"v1:gzip-ish"', 200),
+    ],
+)
+def test_if_none_match_compares_weakly_without_the_coding(api, accept, sent, status):
+    response = api.get(f"/api/v1/stations/{XN_ID}", headers={**accept, "If-None-Match": sent})
+    assert response.status_code == status
+    assert (response.get_data() == b"") is (status == 304)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """gunicorn as `make run` starts it (so with Flask-Compress), on the sample stations, and
+    xn-auditor's bearer header."""
+    import os
+
+    from servers import AppServer, flask_cli
+    from staff_helpers import PASSWORD
+
+    from conftest import SAMPLE
+
+    tmp = tmp_path_factory.mktemp("etags")
+    env = {"DATABASE_URL": f"sqlite:///{tmp / 'served.db'}", "SECRET_KEY": "etags"}
+    full = {**os.environ, **env}
+    for args, given in [
+        (("import", str(write_csv(tmp / "s.csv", SAMPLE))), None),
+        (("user", "create", "xn", "--role", "auditor", "--region", "6301", "--password-stdin"),
+         PASSWORD + "\n"),
+    ]:  # fmt: skip
+        done = flask_cli(full, *args, input=given)
+        assert done.returncode == 0, done.stdout + done.stderr
+    token = flask_cli(full, "user", "token", "xn").stdout.strip()
+    with AppServer(env, tmp / "gunicorn.log") as server:
+        yield server.base, {"Authorization": f"Bearer {token}"}
+
+
+def test_a_gzip_client_of_the_real_server_writes_with_its_etag(served):
+    from servers import http
+
+    base, staff = served
+    item = f"{base}/api/v1/stations/{XN_ID}"
+    status, headers, body = http(item, headers={**staff, **GZIP})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(body))["properties"]["code"] == "XN-0001"
+    tag = headers["ETag"]
+    assert tag == '"v1:gzip"'
+
+    status, headers, body = http(
+        item, "PATCH", {"brand": "骑手驿站"}, {**staff, **GZIP, "If-Match": tag}
+    )
+    assert status == 200, body
+    assert json.loads(gzip.decompress(body))["properties"]["brand"] == "骑手驿站"
+    fresh = headers["ETag"]
+    assert fresh == '"v2:gzip"'
+
+    status, headers, body = http(item, "PATCH", {"brand": "x"}, {**staff, "If-Match": tag})
+    assert status == 412 and json.loads(body)["error"]["code"] == "version_conflict"
+    assert headers["ETag"] == '"v2"'
+
+    for accept in (GZIP, {}):
+        status, _, body = http(item, headers={**staff, **accept, "If-None-Match": fresh})
+        assert (status, body) == (304, b""), accept
+
+    status, headers, body = http(item, "DELETE", None, {**staff, **GZIP, "If-Match": "*"})
+    assert status == 200, body
+    assert json.loads(gzip.decompress(body))["properties"]["status"] == "closed"
+    assert headers["ETag"] == '"v3:gzip"'

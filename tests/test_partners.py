@@ -226,13 +226,44 @@ def test_etags_and_304(partner_app):
 
 
 def test_list_filters(partner_app, cli, tmp_path):
+    from conftest import write_csv
+
+    # Beside the three open samples: two stations closed for a while, one closed for good and
+    # one planned (neither of those two is ever public).
+    result = cli(
+        "import",
+        write_csv(
+            tmp_path / "closed.csv",
+            [
+                ["TC-1", "暂停的驿站一", "31.83", "117.23", "temporarily_closed", "2026-12-31"],
+                ["TC-2", "暂停的驿站二", "36.62", "101.78", "temporarily_closed", "2027-01-15"],
+                ["GONE-1", "关闭的驿站", "31.84", "117.24", "closed", ""],
+                ["PLAN-1", "规划中的驿站", "31.85", "117.25", "planned", ""],
+            ],
+            header=["code", "name", "lat", "lon", "status", "closed_until"],
+        ),
+    )
+    assert result.exit_code == 0, result.output
     c = partner_app(RATELIMIT_ENABLED=False).test_client()
+    samples = ["XN-0001", "HF-0001", "QD-0001"]
     assert codes(c.get("/api/v1/stations?region=37")) == ["QD-0001"]
     assert codes(c.get("/api/v1/stations?facilities=toilet")) == ["XN-0001", "HF-0001"]
     assert codes(c.get("/api/v1/stations?open_now=1")) == ["XN-0001", "HF-0001"]  # Friday 10:00
-    assert codes(c.get("/api/v1/stations?status=temporarily_closed")) == []
+    paused = c.get("/api/v1/stations?status=temporarily_closed")
+    assert codes(paused) == ["TC-1", "TC-2"]
+    assert [
+        (f["properties"]["status"], f["properties"]["closed_until"], f["properties"]["open_now"])
+        for f in paused.json["features"]
+    ] == [("temporarily_closed", "2026-12-31", False), ("temporarily_closed", "2027-01-15", False)]
+    assert codes(c.get("/api/v1/stations?status=temporarily_closed&region=6301")) == ["TC-2"]
+    assert codes(c.get("/api/v1/stations?status=open")) == samples
+    assert codes(c.get("/api/v1/stations?status=open,temporarily_closed")) == samples + [
+        "TC-1",
+        "TC-2",
+    ]
+    assert codes(c.get("/api/v1/stations")) == samples + ["TC-1", "TC-2"]  # never GONE, PLAN
     assert codes(c.get("/api/v1/stations?updated_since=2999-01-01T00:00:00Z")) == []
-    assert len(codes(c.get("/api/v1/stations?updated_since=2000-01-01"))) == 3
+    assert len(codes(c.get("/api/v1/stations?updated_since=2000-01-01"))) == 5
     for bad, field in (
         ("region=99", "region"),
         ("status=planned", "status"),

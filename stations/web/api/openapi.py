@@ -31,6 +31,7 @@ from stations.core.model import _CODE, LIMITS, Station  # _CODE: the pattern cod
 from stations.core.published import PUBLIC_STATUSES
 from stations.core.vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES, Vocabulary
 from stations.web import params
+from stations.web.api import etags
 from stations.web.api.base import MAP_MARKERS_MAX, MAX_K, MAX_RADIUS_M, PAGE_MAX, SEARCH_MAX
 
 Schema = dict[str, Any]
@@ -587,7 +588,8 @@ ERRORS: dict[int, tuple[str, str, str, str | None]] = {
     428: (
         _("If-Match is missing"),
         "precondition_required",
-        "send If-Match with the station's ETag (GET it first)",
+        "send If-Match with the station's ETag (GET it first), or * to change whatever "
+        "version is current",
         None,
     ),
     429: (
@@ -603,6 +605,10 @@ ERRORS: dict[int, tuple[str, str, str, str | None]] = {
         None,
     ),
 }
+# If-Match: * or a list of this API's tags, each perhaps with the coding a compressed response
+# appends to it (etags.CODINGS).
+_TAG = rf'(W/)?"v[0-9]+(:({"|".join(etags.CODINGS)}))?"'
+IF_MATCH_PATTERN = rf"^(\*|{_TAG}(\s*,\s*{_TAG})*)$"
 WRITE_ERRORS = {
     400: ("invalid_field", "lat: (0, 0) lies outside China's boundary", "lat"),
     401: ("unauthorized", "the token is unknown, revoked or its user disabled", None),
@@ -698,8 +704,12 @@ def _document(server_url: str) -> dict:
     def if_match(example):
         return _param(
             "If-Match",
-            {"type": "string", "pattern": '^(W/)?"v[0-9]+"$'},
-            _('The ETag last seen, e.g. "v3" (required).'),
+            {"type": "string", "pattern": IF_MATCH_PATTERN},
+            _(
+                'The ETag last seen, e.g. "v3", or "v3:gzip" as a compressed response carries '
+                "it (required). Compared strongly: a W/ tag never matches. * changes whatever "
+                "version is current."
+            ),
             False,
             "header",
             example,

@@ -14,6 +14,7 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
 from stations.core.accounts import ApiKey, token_hash
+from stations.web.api import etags
 from stations.web.context import get_store
 from stations.web.params import ApiError
 
@@ -90,6 +91,17 @@ def refuse_bad_keys():
         raise ApiError("the API key is unknown or revoked", "key", "unauthorized", 401)
 
 
+def _weakly_comparable(environ: dict) -> dict:
+    """The request's environ with If-None-Match freed of the coding suffixes a compressed
+    response's ETag carries ('"v3:gzip"' for '"v3"'), so that a client which received the
+    gzip tag gets its 304 whatever it accepts now (RFC 9110 weak comparison, 13.1.2). The
+    ETag compared here is the uncompressed one: Flask-Compress appends its suffix later."""
+    header = environ.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return environ
+    return {**environ, "HTTP_IF_NONE_MATCH": etags.without_codings(header)}
+
+
 def cors_and_cache(response):
     if request.method in ("GET", "HEAD", "OPTIONS"):
         # Anyone may read the public API from a browser; staff writes get no CORS at all.
@@ -114,7 +126,7 @@ def cors_and_cache(response):
         response.vary.add("Authorization")
         if not response.get_etag()[0]:
             response.add_etag()
-        response.make_conditional(request)
+        response.make_conditional(_weakly_comparable(request.environ))
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response

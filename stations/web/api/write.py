@@ -2,6 +2,7 @@
 
 from flask import request, url_for
 
+from stations.web.api import etags
 from stations.web.api.base import bp, etag, feature_response, json_response
 from stations.web.context import get_store, now
 from stations.web.params import ApiError
@@ -48,22 +49,54 @@ def _json_body() -> dict:
     return body
 
 
-def _expected_version() -> int:
-    """The version the client last saw, from If-Match: required, so nobody overwrites blind."""
+def _if_match() -> list[etags.Tag] | None:
+    """The tags of If-Match (None for "*"): required, so nobody overwrites without saying so."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise ApiError(
-            "send If-Match with the station's ETag (GET it first)",
+            "send If-Match with the station's ETag (GET it first), or * to change whatever "
+            "version is current",
             None,
             "precondition_required",
             428,
         )
-    tag = header.removeprefix("W/").strip('"')
-    if not tag.startswith("v") or not tag[1:].isdigit():
+    try:
+        return etags.parse(header)
+    except etags.Malformed:
         raise ApiError(
-            'If-Match must be an ETag of this API, like "v3"', None, "invalid_if_match", 400
-        )
-    return int(tag[1:])
+            'If-Match must be * or ETags of this API, like "v3"', None, "invalid_if_match", 400
+        ) from None
+
+
+def _conditional(station_id: int, change):
+    """Run change(version) on the station if If-Match names its current version.
+
+    If-Match is compared strongly (RFC 9110 13.1.1), ignoring the coding suffix a compressed
+    response's ETag carries ('"v3:gzip"' names version 3). "*" matches whatever version is
+    current. The version check itself happens in the same transaction as the write (the core's
+    Conflict); if another write slips in between, it is tried again while If-Match still
+    matches (only "*" or a list naming the newer version can). A station that does not exist,
+    or lies outside the user's region, gets 404 or 403 first, as if there were no If-Match
+    (RFC 9110 13.2.1)."""
+    from stations.core.editing import Conflict
+
+    tags = _if_match()
+    for _attempt in range(3):
+        current = get_store().get(station_id)
+        matching = current is not None and etags.strong_match(tags, current.version)
+        try:
+            # -1 is no version: the core refuses it after its own existence and region checks
+            return change(current.version if current is not None and matching else -1)
+        except Conflict as exc:
+            if etags.strong_match(tags, exc.current.version) and matching:
+                continue  # "*" (or a list that names the newer version): again
+            if etags.weakly_names(tags, exc.current.version):
+                exc.args = (
+                    f"a weak ETag (W/…) cannot be used for a write; send If-Match: "
+                    f"{etag(exc.current)}",
+                )
+            raise
+    raise ApiError("the station is being changed by others; try again", None, "busy", 503)
 
 
 def _write(action):
@@ -105,9 +138,13 @@ def patch_station(station_id: int):
     from stations.core import editing
 
     user, body = _token_user(), _json_body()
-    version = _expected_version()
     return feature_response(
-        _write(lambda: editing.update(get_store(), user, station_id, body, version, now()))
+        _write(
+            lambda: _conditional(
+                station_id,
+                lambda version: editing.update(get_store(), user, station_id, body, version, now()),
+            )
+        )
     )
 
 
@@ -116,9 +153,13 @@ def close_station(station_id: int):
     from stations.core import editing
 
     user = _token_user()
-    version = _expected_version()
     return feature_response(
-        _write(lambda: editing.close(get_store(), user, station_id, version, now()))
+        _write(
+            lambda: _conditional(
+                station_id,
+                lambda version: editing.close(get_store(), user, station_id, version, now()),
+            )
+        )
     )
 
 
