@@ -175,9 +175,7 @@ def check_password(password: str, name: str = "") -> None:
             "this password is too common or contains the user name; choose another", "common"
         )
     if len(set(password)) <= 2:
-        raise WeakPassword(
-            "this password repeats one or two characters; choose another", "repeats"
-        )
+        raise WeakPassword("this password repeats one or two characters; choose another", "repeats")
 
 
 def hash_password(password: str) -> str:
