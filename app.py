@@ -124,6 +124,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Audit photos: a folder every app server shares (NFS, a mounted volume) when there
         # are several of them; the database holds only their random file names.
         EVIDENCE_DIR=os.environ.get("EVIDENCE_DIR") or os.path.join(app.instance_path, "evidence"),
+        # The demo accounts' passwords, written (mode 600) when `seed` creates them, so they do
+        # not scroll away under the server's log; gunicorn prints this path once it is ready.
+        DEMO_PASSWORDS_FILE=os.path.join(app.instance_path, "demo-passwords.txt"),
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URL", "memory://"),
         # How many proxies in front of us set X-Forwarded-For; 0: the header is ignored, so a
         # client cannot pose as another address to dodge the rate limits.

@@ -63,3 +63,12 @@ control_socket_disable = True
 # The workers' heartbeat files on tmpfs: a slow disk must not make healthy workers look hung.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+def when_ready(server) -> None:
+    """Once the workers are up, below gunicorn's start-up lines: where the demo accounts'
+    passwords are kept (`seed` printed them above, where the log soon buries them)."""
+    app = server.app.wsgi()  # loaded before the fork (preload_app)
+    path = app.config.get("DEMO_PASSWORDS_FILE", "")
+    if path and os.path.exists(path):
+        server.log.info("Demo staff passwords: %s (readable by you only)", path)

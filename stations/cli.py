@@ -3,6 +3,7 @@
 Every command honours DATABASE_URL. Expected failures print one line (no traceback) and exit 1.
 """
 
+import os
 import secrets
 import sys
 from datetime import datetime
@@ -21,6 +22,7 @@ from stations.core import (
     demand_import,
     importer,
     readers,
+    region_profiles,
     standards,
     writers,
 )
@@ -159,15 +161,14 @@ def seed_command(if_empty, path):
         made = create_demo_users(store)
     click.echo(f"Standard profiles available: {', '.join(p.zh for p in profiles.values())}")
     if made:
-        # Printed once, here, framed so it stands out above the server's start-up lines;
-        # stored only as an argon2id hash.
+        # Printed here, framed so it stands out above the server's start-up lines, and kept
+        # in a file only its owner can read (the database holds only argon2id hashes).
+        saved = write_demo_passwords(Path(current_app.config["DEMO_PASSWORDS_FILE"]), made)
         rule = "=" * 72
-        click.echo(
-            f"\n{rule}\n Demo staff accounts. Note the passwords now: they are shown only once."
-        )
+        click.echo(f"\n{rule}\n Demo staff accounts:")
         for name, role, region, password in made:
             click.echo(f"   {name} / {password}    ({role}, region {region or 'all'})")
-        click.echo(f" Sign in at /login.\n{rule}\n")
+        click.echo(f" Sign in at /login. Also saved in {saved} (readable by you only).\n{rule}\n")
 
 
 @click.command("import")
@@ -462,6 +463,119 @@ def user_token(name, revoke):
     click.echo(token)
 
 
+@user_group.command("set-password")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from standard input instead of a prompt.",
+)
+@with_appcontext
+def user_set_password(name, password_stdin):
+    """Give a user a new password (same rules as create); ends all of their sessions.
+
+    The password is prompted twice, hidden (or read from stdin). API tokens are kept: revoke
+    them with `user token NAME --revoke`.
+
+    Example:
+
+    \b
+        flask --app app user set-password xining-audit
+    """
+    with _store() as store:
+        try:  # before the prompt: nobody types a password for a user who does not exist
+            user = accounts.find_user(store, name)
+        except ValueError as exc:  # UnknownUser among them
+            raise click.ClickException(str(exc)) from None
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        try:
+            user, ended = accounts.set_password(store, user.name, password, datetime.now(TZ))
+        except accounts.WeakPassword as exc:
+            raise click.ClickException(f"password refused: {exc}") from None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    note = " (the account stays disabled)" if user.disabled_at else ""
+    click.echo(f"New password set for {user.name}; {ended} session(s) ended{note}")
+
+
+@click.group("region")
+def region_group():
+    """Regions' default audit profile: which standard a district's audits start from.
+
+    Example:
+
+    \b
+        flask --app app region set-profile 6301 liuyou_b
+    """
+
+
+@region_group.command("set-profile")
+@click.argument("adcode")
+@click.argument("profile")
+@with_appcontext
+def region_set_profile(adcode, profile):
+    """Set a region's default audit profile (ADCODE: 2, 4 or 6 digits, or "" for all).
+
+    PROFILE is a key from seeds/standards.json; `region show` lists them. Districts take the
+    profile of the longest region prefix given one; an audit may still pick another.
+
+    Example:
+
+    \b
+        flask --app app region set-profile 6301 liuyou_b
+    """
+    with _store() as store:
+        try:
+            done = region_profiles.set_default(store, adcode, profile)
+        except ValueError as exc:  # UnknownProfile among them
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{_region_text(done.region, done.name)}: default profile {_profile_text(done.profile)}"
+    )
+
+
+@region_group.command("show")
+@click.argument("adcode", required=False, default=None)
+@with_appcontext
+def region_show(adcode):
+    """Show the regions' default audit profiles (or the one a region's audits start from).
+
+    Example:
+
+    \b
+        flask --app app region show 630102
+    """
+    with _store() as store:
+        if adcode is not None:
+            try:
+                region = accounts.check_region(adcode)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            found = region_profiles.default_of(store, region)
+            origin = "set here" if found.own else "inherited"
+            click.echo(
+                f"{_region_text(found.region, found.name)}: {_profile_text(found.profile)} ({origin})"
+            )
+            return
+        own = store.region_profiles()
+        for region in own:
+            found = region_profiles.default_of(store, region, own)
+            click.echo(f"{_region_text(region, found.name)}: {_profile_text(found.profile)}")
+    click.echo(f"Profiles: {', '.join(_profile_text(k) for k in standards.profiles())}")
+
+
+def _region_text(region: str, name: str) -> str:
+    return f"{region} {name}" if region else "all (whole country)"
+
+
+def _profile_text(key: str) -> str:
+    found = standards.profiles().get(key)
+    return f"{key} ({found.zh} / {found.en})" if found else key
+
+
 @click.group("key")
 def key_group():
     """Partners' API keys: a higher rate limit, optionally scoped to a region.
@@ -738,6 +852,21 @@ def create_demo_users(store: AccountStore) -> list[tuple[str, str, str, str]]:
     return made
 
 
+def write_demo_passwords(path: Path, made: list[tuple[str, str, str, str]]) -> Path:
+    """The demo accounts and their passwords in a file of mode 600 (replaced if it exists)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file may have had a wider mode
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(
+            "# Yizhan demo staff accounts (FICTITIOUS demo data), created by `seed`.\n"
+            "# Sign in at /login. Change one with: flask --app app user set-password NAME\n"
+        )
+        for name, role, region, password in made:
+            f.write(f"{name}\t{password}\t{role}\t{region or 'all'}\n")
+    return path.resolve()
+
+
 COMMANDS = (
     init_db_command,
     seed_command,
@@ -747,6 +876,7 @@ COMMANDS = (
     export_command,
     stats_command,
     user_group,
+    region_group,
     key_group,
     copy_db_command,
     coverage_command,

@@ -198,10 +198,10 @@ def test_hostile_names_render_as_text_and_break_nothing(phone):
     assert phone.dialogs == []
     with page.expect_response(lambda r: "/api/v1/map" in r.url):
         page.click('.chip[data-facility="phone_charging"]')
-    page.wait_for_timeout(200)
-    # every station in view is drawn, and each popup shows its name as text
-    drawn = page.evaluate(
-        """() => {
+    # every station in view is drawn (once the unfiltered answer is on the map), and each
+    # popup shows its name as text
+    in_view = {row[1] for row in STATIONS if row[0] != "C-1"}  # C lies beyond the zoom-15 view
+    names_drawn = """() => {
             const cfg = JSON.parse(document.getElementById('yz-config').textContent);
             const map = window[cfg.map];
             const names = [];
@@ -209,8 +209,8 @@ def test_hostile_names_render_as_text_and_break_nothing(phone):
                 names.push(l.getPopup().getContent().querySelector('.popup-name').textContent); } });
             return names;
         }"""
-    )
-    in_view = {row[1] for row in STATIONS if row[0] != "C-1"}  # C lies beyond the zoom-15 view
+    page.wait_for_function(f"({names_drawn})().length === {len(in_view)}")
+    drawn = page.evaluate(names_drawn)
     assert sorted(drawn) == sorted(in_view)
     page.evaluate(  # open one hostile popup for real: its name must show as text
         """() => { const map = window[JSON.parse(document.getElementById('yz-config').textContent).map];
@@ -409,18 +409,19 @@ def test_a_partner_page_embeds_the_map(browser, server, partner_site, tmp_path):
 
 def test_the_courier_page_refuses_to_be_framed(browser, server, partner_site):
     partner_site["page"] = (
-        f'<!doctype html><iframe src="{server}/" width="360" height="600"></iframe>'
+        f'<!doctype html><iframe src="{server}/" width="360" height="600"'
+        ' onload="window.settled = true"></iframe>'
     )
     phone = _partner_phone(browser, partner_site, server)
     page = phone.page
-    page.goto(partner_site["base"] + "/")
-    page.wait_for_timeout(800)
+    with page.expect_response(lambda r: r.url == server + "/") as answer:
+        page.goto(partner_site["base"] + "/")
+    assert answer.value.status == 200  # the page was sent: the browser is what refuses it
+    page.wait_for_function("window.settled === true")  # the iframe's load: it has settled
     framed = [f for f in page.frames if f != page.main_frame]
-    assert (
-        not framed
-        or not framed[0].url.startswith(server)
-        or framed[0].locator("#locate").count() == 0
-    )
+    assert len(framed) == 1
+    assert not framed[0].url.startswith(server)  # Chromium's error page instead of ours
+    assert framed[0].locator("#locate").count() == 0
     phone.close()
 
 

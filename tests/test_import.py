@@ -382,12 +382,27 @@ def test_nfd_and_nfc_names_compare_equal(cli, tmp_path):
     assert "the same station twice?" in result.output
 
 
-def test_near_duplicate_of_a_stored_station_is_reported(cli, tmp_path, seeded):
+def test_near_duplicate_of_a_stored_station_is_reported(cli, tmp_path, seeded, store):
+    """A warning, not a refusal: the row is imported (staff decide) and the stored station
+    it resembles is left as it was."""
+    stored = store.get_by_code("HF-0001")
     rows = [["NEW-1", "蜀山区 金寨路 爱心驿站", "31.82063", "117.2272"]]
-    result = cli(
-        "import", write_csv(tmp_path / "near.csv", rows, header=["code", "name", "lat", "lon"])
+    path = write_csv(tmp_path / "near.csv", rows, header=["code", "name", "lat", "lon"])
+    result = cli("import", path)
+    assert result.exit_code == 0, result.output
+    assert lines(result)[0] == (
+        "warning: row 2 (NEW-1 蜀山区 金寨路 爱心驿站) is 3 m from the stored station HF-0001 "
+        "蜀山区金寨路爱心驿站 with a similar name: the same station twice?"
     )
-    assert "from the stored station HF-0001" in result.output
+    assert lines(result)[-1] == f"{path}: 1 new, 0 updated, 0 unchanged"
+    new = store.get_by_code("NEW-1")
+    assert (new.name, new.lat, new.lon, new.district) == (
+        "蜀山区 金寨路 爱心驿站",
+        31.82063,
+        117.2272,
+        "蜀山区",
+    )
+    assert store.get_by_code("HF-0001") == stored and store.count() == 4
 
 
 def test_different_names_or_far_apart_are_not_duplicates(cli, tmp_path):

@@ -173,21 +173,50 @@ def test_broken_facility_is_named(web):
     )
 
 
-def test_checkins_are_rate_limited_per_client_and_station(web, clock):
+def warned(web, station_id) -> dict[str, int]:
+    """What workers are warned of at a station: {report kind: how many reported it}."""
+    found = web.get(f"/api/v1/stations/{station_id}").json["properties"]["warnings"]
+    return {w["kind"]: w["count"] for w in found}
+
+
+def reports_of(database_url, station_id) -> list[str]:
+    rows = RawDB(database_url).rows(
+        "select kind from checkins where station_id = ? order by id", [station_id]
+    )
+    return [kind for (kind,) in rows]
+
+
+def test_checkins_are_rate_limited_per_client_and_station(web, clock, database_url):
     assert checkin(web, "locked").status_code == 303
+    assert "谢谢！你的反馈能帮到下一位劳动者。" in text(web.get("/stations/1"))
     again = checkin(web, "not_found")  # within 30 minutes: not recorded, said calmly
-    assert again.status_code == 303
-    assert "你刚刚反馈过这个站点" in web.get("/stations/1").get_data(as_text=True)
-    assert web.get("/api/v1/stations/1").json["properties"]["warnings"][0]["count"] == 1
+    assert again.status_code == 303 and again.headers["Location"].endswith("/stations/1")
+    page = text(web.get("/stations/1"))
+    assert "你刚刚反馈过这个站点，谢谢！" in page and "能帮到下一位劳动者" not in page
+    assert warned(web, 1) == {"locked": 1} and reports_of(database_url, 1) == ["locked"]
+
     assert checkin(web, "locked", station_id=2).status_code == 303  # another station is fine
-    clock.set(2026, 11, 20, 10, 31)
+    assert "谢谢！你的反馈能帮到下一位劳动者。" in text(web.get("/stations/2"))
+    assert warned(web, 2) == {"locked": 1}
+
+    clock.set(2026, 11, 20, 10, 31)  # 31 minutes later the same station takes a report again
     assert checkin(web, "not_found").status_code == 303
+    page = text(web.get("/stations/1"))
+    assert "谢谢！你的反馈能帮到下一位劳动者。" in page and "你刚刚反馈过" not in page
+    assert warned(web, 1) == {"locked": 1, "not_found": 1}
+    assert reports_of(database_url, 1) == ["locked", "not_found"]
 
 
-def test_unknown_kind_is_refused(web):
+def test_unknown_kind_is_refused(web, database_url):
     response = checkin(web, "party")
-    assert response.status_code == 303
-    assert web.get("/api/v1/stations/1").json["properties"]["warnings"] == []
+    assert response.status_code == 303 and response.headers["Location"].endswith("/stations/1")
+    page = text(web.get("/stations/1"))
+    assert "请选择你看到的情况。" in page and "谢谢" not in page
+    assert warned(web, 1) == {} and reports_of(database_url, 1) == []
+    # nothing was counted against the rider: a real report right after is taken
+    assert checkin(web, "locked").status_code == 303
+    assert "谢谢！你的反馈能帮到下一位劳动者。" in text(web.get("/stations/1"))
+    assert warned(web, 1) == {"locked": 1}
 
 
 def test_no_raw_ip_is_stored(web, database_url):

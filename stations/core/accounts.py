@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from stations.store.protocols import AccountStore
 
 ROLES = ("admin", "auditor", "viewer")
+ADMINS = ("admin",)  # who may reset staff passwords and set region defaults
 WRITERS = ("admin", "auditor")
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
@@ -37,7 +38,11 @@ class AccessDenied(PermissionError):
 
 
 class WeakPassword(ValueError):
-    pass
+    """reason: 'short', 'common' (or like the user name) or 'repeats', for a face's own words."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason
 
 
 class UserExists(ValueError):
@@ -161,14 +166,16 @@ def check_password(password: str, name: str = "") -> None:
     """Refuse short, common or name-like passwords. Any script and any length above the
     minimum are accepted exactly as typed: no trimming, no case folding, no truncation."""
     if len(password) < MIN_PASSWORD:
-        raise WeakPassword(f"use at least {MIN_PASSWORD} characters")
+        raise WeakPassword(f"use at least {MIN_PASSWORD} characters", "short")
     lowered = password.lower()
     if lowered in _common() or (
         name and match_key(name) and match_key(name) in match_key(password)
     ):
-        raise WeakPassword("this password is too common or contains the user name; choose another")
+        raise WeakPassword(
+            "this password is too common or contains the user name; choose another", "common"
+        )
     if len(set(password)) <= 2:
-        raise WeakPassword("this password repeats one or two characters; choose another")
+        raise WeakPassword("this password repeats one or two characters; choose another", "repeats")
 
 
 def hash_password(password: str) -> str:
@@ -203,6 +210,82 @@ def create_user(
         if store.user_login(name):
             raise UserExists(f"user {name} already exists")
         return store.insert_user(name, password_hash, role, region, _stamp(now))
+
+
+# -- staff an admin manages: listing, password resets ------------------------------------------
+
+
+class UnknownUser(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A user as the admins' staff page shows them: with their newest sign-in."""
+
+    user: User
+    last_sign_in: str | None
+
+
+def require_admin(actor: User) -> None:
+    if actor.role not in ADMINS or actor.disabled_at:
+        raise AccessDenied(f"{actor.name} is a {actor.role}: only an admin may manage staff")
+
+
+def require_manage(actor: User, target: User) -> None:
+    """An admin manages the accounts whose whole region lies inside their own."""
+    require_admin(actor)
+    if not target.region.startswith(actor.region):
+        raise AccessDenied(
+            f"{target.name}'s region ({target.region or 'all'}) is outside "
+            f"{actor.name}'s region ({actor.region or 'all'})"
+        )
+
+
+def staff_in_scope(store: "AccountStore", actor: User) -> list[StaffMember]:
+    """The accounts an admin manages (region, then name), each with their newest sign-in."""
+    require_admin(actor)
+    last = store.last_sign_ins()
+    return [
+        StaffMember(u, last.get(u.id)) for u in store.users() if u.region.startswith(actor.region)
+    ]
+
+
+def find_user(store: "AccountStore", name: str) -> User:
+    """The user of this name; ValueError for a name that cannot be one, UnknownUser if none."""
+    name = check_name(name)
+    found = store.user_login(name)
+    if found is None:
+        raise UnknownUser(f"no user {name}")
+    return found[0]
+
+
+def set_password(
+    store: "AccountStore", name: str, password: str, now: datetime, by: User | None = None
+) -> tuple[User, int]:
+    """Give a user a new password (the rules of create_user) and end every session of theirs;
+    the user and how many sessions were ended. `by` is the admin doing it on a page (None: the
+    command line, which has the whole registry). ValueError for a bad name, UnknownUser,
+    AccessDenied, WeakPassword."""
+    user = find_user(store, name)
+    if by is not None:
+        require_manage(by, user)
+    check_password(password, user.name)
+    password_hash = hash_password(password)  # slow on purpose: not inside the transaction
+    return user, store.set_password_hash(user.id, password_hash, _stamp(now))
+
+
+def generate_password() -> str:
+    """A random password for a reset, shown once: 16 characters, easy to read aloud (no 0/O,
+    1/l/I), passing check_password."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(16))
+        try:
+            check_password(password)
+        except WeakPassword:
+            continue
+        return password
 
 
 # -- signing in and sessions ------------------------------------------------------------------

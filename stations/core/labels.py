@@ -15,6 +15,7 @@ VOCABULARIES: dict[str, vocab.Vocabulary] = {
         vocab.VISIT_KINDS,
         vocab.AUDIT_RESULTS,
         vocab.CHANGE_ACTIONS,
+        vocab.STAFF_ROLES,
         checkins.KINDS,
     )
 }

@@ -158,3 +158,14 @@ CHANGE_ACTIONS = Vocabulary(
         Term("audit", "核查", "Audited"),
     ),
 )
+
+# -- accounts: what a staff account's role is called on the staff pages --
+
+STAFF_ROLES = Vocabulary(
+    "role",
+    (
+        Term("admin", "管理员", "Administrator"),
+        Term("auditor", "核查员", "Auditor"),
+        Term("viewer", "只读", "Viewer"),
+    ),
+)

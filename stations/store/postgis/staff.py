@@ -72,6 +72,20 @@ class StaffQueries(Connected):
             )
             return disabled == 1
 
+    def set_password_hash(self, user_id: int, password_hash: str, now: str) -> int:
+        with self.transaction():
+            self._execute(
+                "update users set password_hash = %s where id = %s", [password_hash, user_id]
+            )
+            return self._execute(
+                "update staff_sessions set ended_at = %s where ended_at is null and user_id = %s",
+                [now, user_id],
+            ).rowcount
+
+    def last_sign_ins(self) -> dict[int, str]:
+        sql = "select user_id, max(created_at) as at from staff_sessions group by user_id order by user_id"
+        return {row["user_id"]: row["at"] for row in self._rows(sql)}
+
     # -- sessions -----------------------------------------------------------------------------
 
     def create_session(self, session_id: str, user_id: int, now: str) -> None:
@@ -247,6 +261,10 @@ class StaffQueries(Connected):
                 " on conflict (region) do update set profile = excluded.profile",
                 [region, profile],
             )
+
+    def region_profiles(self) -> dict[str, str]:
+        sql = "select region, profile from region_profiles order by region"
+        return {row["region"]: row["profile"] for row in self._rows(sql)}
 
     def add_audit(self, audit: Audit, items: Sequence[AuditItem]) -> int:
         audit_id = self._value(

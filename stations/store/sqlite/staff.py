@@ -65,6 +65,25 @@ class StaffQueries(Connected):
             )
             return cursor.rowcount == 1
 
+    def set_password_hash(self, user_id: int, password_hash: str, now: str) -> int:
+        """Replace a user's password hash and end every session of theirs at once; how many
+        sessions were ended. API tokens are left as they are."""
+        with self.transaction():
+            self.db.conn.execute(
+                "update users set password_hash = ? where id = ?", [password_hash, user_id]
+            )
+            return self.db.conn.execute(
+                "update staff_sessions set ended_at = ? where ended_at is null and user_id = ?",
+                [now, user_id],
+            ).rowcount
+
+    def last_sign_ins(self) -> dict[int, str]:
+        """Each user's newest sign-in (the start of their newest session), by user id."""
+        sql = (
+            "select user_id, max(created_at) from staff_sessions group by user_id order by user_id"
+        )
+        return {user_id: at for user_id, at in self.db.conn.execute(sql).fetchall()}
+
     # -- sessions -----------------------------------------------------------------------------
 
     def create_session(self, session_id: str, user_id: int, now: str) -> None:
@@ -232,6 +251,11 @@ class StaffQueries(Connected):
             self.db.conn.execute(
                 "insert or replace into region_profiles values (?, ?)", [region, profile]
             )
+
+    def region_profiles(self) -> dict[str, str]:
+        """The regions given a default profile of their own: {adcode prefix: profile}."""
+        sql = "select region, profile from region_profiles order by region"
+        return dict(self.db.conn.execute(sql).fetchall())
 
     def add_audit(self, audit: Audit, items: Sequence[AuditItem]) -> int:
         """Insert an audit and its items (the caller holds the transaction)."""

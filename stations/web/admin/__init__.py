@@ -1,7 +1,13 @@
 """Staff pages, /admin: one blueprint (`base`), its routes in `registry` (stations, import,
-dashboard, exports) and `quality` (audits, evidence, problem reports, due audits)."""
+dashboard, exports), `quality` (audits, evidence, problem reports, due audits) and `people`
+(for admins: staff accounts, regions' default audit profiles)."""
 
-from stations.web.admin import coverage, quality, registry  # noqa: F401  (register their routes)
+from stations.web.admin import (  # noqa: F401  (register their routes)
+    coverage,
+    people,
+    quality,
+    registry,
+)
 from stations.web.admin.base import bp
 
 __all__ = ["bp"]
