@@ -107,6 +107,7 @@ def test_structured_form_writes_canonical_osm():
         == "Mo-Fr 08:00-12:00,14:00-18:00; Sa 09:00-12:00; PH off"
     )
     assert compose([(["Sa", "Su"], [("22:00", "06:00")])]) == "Sa,Su 22:00-06:00"
+    assert compose([(["Fr"], [("18:00", "00:00")])]) == "Fr 18:00-24:00"  # a picker's midnight
     assert compose([], always=True) == "24/7"
     assert compose([], always=True, holidays="off") == "24/7; PH off"
     assert compose([(["Mo", "Tu", "Th"], [("08:00", "18:00")])]) == "Mo,Tu,Th 08:00-18:00"

@@ -132,6 +132,8 @@ def clock(value: str, *, end: bool = False) -> str:
 
 def _span(start: str, end: str) -> Span:
     a, b = clock(start), clock(end, end=True)
+    if b == "00:00" and a != "00:00":  # a time picker's midnight ends the day
+        b = "24:00"
     if a == b:
         raise HoursInputError("bad_range", f"{a}-{b} starts and ends at once", part=f"{a}-{b}")
     return a, b

@@ -39,7 +39,8 @@ class FieldError:
     (lat, lon), 'lat_range' (value), 'lon_range' (value), 'outside_china' (lat, lon),
     'outside_mainland' (lat, lon, place), 'adcode_format' (value), 'adcode_unknown' (value),
     'adcode_outside_mainland' (value, place), 'adcode_mismatch' (value, place, here,
-    here_code), 'closed_until_required', 'in_future', 'hours_invalid' (value, reason).
+    here_code), 'closed_until_required', 'in_future', 'hours_invalid' (value, reason); and from
+    core/editing 'code_taken' (value), 'not_editable'.
     An empty code: only the English message is known (callers outside validate())."""
 
     field: str
