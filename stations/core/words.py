@@ -60,11 +60,7 @@ def day(value: str | date | datetime | None, lang: str = "zh", today: date | Non
         value = _moment(value).date()  # type: ignore[union-attr]
     same_year = today is not None and today.year == value.year
     if lang.startswith("zh"):
-        return (
-            f"{value.month}月{value.day}日"
-            if same_year
-            else f"{value.year}年{value.month}月{value.day}日"
-        )
+        return f"{value.month}月{value.day}日" if same_year else f"{value.year}年{value.month}月{value.day}日"
     text = f"{value.day} {_MONTHS_EN[value.month - 1]}"
     return text if same_year else f"{text} {value.year}"
 
