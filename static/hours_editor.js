@@ -118,6 +118,7 @@
   function fromRows() {
     var form = collect();
     if (!form.groups.length && !form.holidays) return; // nothing picked yet: keep the text
+    phrase.value = ""; // the rows say it now
     ask("form=" + encodeURIComponent(JSON.stringify(form)), false);
   }
 
