@@ -72,7 +72,7 @@ def allowed(data: dict, creating: bool = False) -> dict:
     fields = EDITABLE + (CREATE_ONLY if creating else ())
     unknown = [k for k in data if k not in fields]
     if unknown:
-        raise Invalid([FieldError(k, "cannot be set here") for k in unknown])
+        raise Invalid([FieldError(k, "cannot be set here", "not_editable") for k in unknown])
     return dict(data)
 
 
@@ -100,7 +100,14 @@ def create(store: "StationStore", user: User, data: dict, now: datetime) -> Stat
     with store.transaction():
         if store.get_by_code(station.code):
             raise Invalid(
-                [FieldError("code", f"{station.code} is already used by another station")]
+                [
+                    FieldError(
+                        "code",
+                        f"{station.code} is already used by another station",
+                        "code_taken",
+                        {"value": station.code},
+                    )
+                ]
             )
         station_id = store.insert_station(station, _stamp(now))
         store.add_change(station_id, user, _stamp(now), "create", None, station.content())

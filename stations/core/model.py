@@ -2,7 +2,9 @@
 
 `validate(record)` turns loosely typed input (a form, a spreadsheet row, a JSON body) into a
 `Station` whose every field is checked, or raises `Invalid` listing one `FieldError` per bad
-field, each naming the field. Coordinates leave here in WGS-84 only; the input values and their
+field, each naming the field. Each error also carries a `code` and `params` (see `FieldError`), so a
+face can say it in the page's language; `message` is the English sentence the API returns.
+Coordinates leave here in WGS-84 only; the input values and their
 datum are kept as provenance.
 """
 
@@ -10,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 
 from stations.core import datum, hours, regions
@@ -29,8 +32,23 @@ _SERVICE = re.compile(r"^([48]00)-?(\d{3})-?(\d{4})$")
 
 @dataclass(frozen=True)
 class FieldError:
+    """One bad field. code names the problem for translation, params fill its blanks:
+    'required', 'code_chars', 'control_character' (char), 'too_long' (length, limit),
+    'not_number' (value), 'not_finite' (value), 'bad_date' (value), 'bad_timestamp' (value),
+    'bad_phone' (value), 'unknown_facilities' (items), 'not_a_choice' (value), 'swapped'
+    (lat, lon), 'lat_range' (value), 'lon_range' (value), 'outside_china' (lat, lon),
+    'outside_mainland' (lat, lon, place), 'adcode_format' (value), 'adcode_unknown' (value),
+    'adcode_outside_mainland' (value, place), 'adcode_mismatch' (value, place, here,
+    here_code), 'closed_until_required', 'in_future', 'hours_invalid' (value, reason); and from
+    core/editing 'code_taken' (value), 'not_editable'.
+    An empty code: only the English message is known (callers outside validate())."""
+
     field: str
     message: str
+    code: str = ""
+    params: Mapping[str, str | int] = dataclass_field(
+        default_factory=dict, compare=False, hash=False
+    )
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -111,6 +129,19 @@ STAFF_ONLY = ("manager_name", "manager_phone")
 # -- field parsers: each returns the clean value or raises ValueError with the reason -------
 
 
+class Problem(ValueError):
+    """A parser's refusal: the English reason, and its code and params (see FieldError)."""
+
+    def __init__(self, code: str, message: str, **params: str | int):
+        self.code = code
+        self.params = params
+        super().__init__(message)
+
+
+def _error(name: str, exc: ValueError) -> FieldError:
+    return FieldError(name, str(exc), getattr(exc, "code", ""), getattr(exc, "params", {}))
+
+
 def _text(value, limit: int | None = None) -> str:
     if value is None:
         return ""
@@ -119,27 +150,34 @@ def _text(value, limit: int | None = None) -> str:
     value = unneutralise_formula(clean(str(value)))
     bad = control_character(value)
     if bad:
-        raise ValueError(f"contains the control character {bad}")
+        raise Problem("control_character", f"contains the control character {bad}", char=bad)
     if limit and len(value) > limit:
-        raise ValueError(f"is {len(value):,} characters long; the limit is {limit}")
+        raise Problem(
+            "too_long",
+            f"is {len(value):,} characters long; the limit is {limit}",
+            length=len(value),
+            limit=limit,
+        )
     return value
 
 
 def _number(value, name: str) -> float:
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise Problem("not_number", "must be a number", value=str(value))
     if isinstance(value, (int, float)):
         number = float(value)
     else:
         text = ascii_digits(str(value or ""))
         if not text:
-            raise ValueError("is required")
+            raise Problem("required", "is required")
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"must be a decimal number, not {text[:20]!r}") from None
+            raise Problem(
+                "not_number", f"must be a decimal number, not {text[:20]!r}", value=text[:20]
+            ) from None
     if not math.isfinite(number):
-        raise ValueError(f"must be a finite number, not {number}")
+        raise Problem("not_finite", f"must be a finite number, not {number}", value=str(number))
     return number
 
 
@@ -154,7 +192,11 @@ def parse_date(value) -> date:
         y, m, d = (int(p) for p in text.split("-"))
         return date(y, m, d)
     except ValueError:
-        raise ValueError(f"must be a date like 2026-12-31, not {str(value)[:20]!r}") from None
+        raise Problem(
+            "bad_date",
+            f"must be a date like 2026-12-31, not {str(value)[:20]!r}",
+            value=str(value)[:20],
+        ) from None
 
 
 def parse_timestamp(value) -> str:
@@ -168,8 +210,10 @@ def parse_timestamp(value) -> str:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(
-                f"must be a date or date-time like 2026-11-01 09:30, not {text[:25]!r}"
+            raise Problem(
+                "bad_timestamp",
+                f"must be a date or date-time like 2026-11-01 09:30, not {text[:25]!r}",
+                value=text[:25],
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=hours.TZ)
@@ -185,8 +229,10 @@ def parse_phone(value) -> str:
         return f"{m[1]}-{m[2]}" + (f"-{m[3]}" if m[3] else "")
     if m := _SERVICE.match(text):
         return f"{m[1]}-{m[2]}-{m[3]}"
-    raise ValueError(
-        f"{str(value)[:20]!r} is not a Chinese mobile (11 digits), landline (0971-1234567) or 400 number"
+    raise Problem(
+        "bad_phone",
+        f"{str(value)[:20]!r} is not a Chinese mobile (11 digits), landline (0971-1234567) or 400 number",
+        value=str(value)[:20],
     )
 
 
@@ -203,8 +249,10 @@ def parse_facilities(value) -> tuple[str, ...]:
         else:
             unknown.append(item)
     if unknown:
-        raise ValueError(
-            f"unknown {', '.join(repr(u) for u in unknown[:5])}; use any of {FACILITIES.choices()}"
+        raise Problem(
+            "unknown_facilities",
+            f"unknown {', '.join(repr(u) for u in unknown[:5])}; use any of {FACILITIES.choices()}",
+            items="、".join(unknown[:5]),
         )
     order = FACILITIES.keys()
     return tuple(sorted(keys, key=order.index))
@@ -216,7 +264,9 @@ def _term(vocab, value, default: str) -> str:
         return default
     key = vocab.parse(text)
     if key is None:
-        raise ValueError(f"{text[:30]!r} is not one of {vocab.choices()}")
+        raise Problem(
+            "not_a_choice", f"{text[:30]!r} is not one of {vocab.choices()}", value=text[:30]
+        )
     return key
 
 
@@ -236,27 +286,45 @@ def check_range(lat: float, lon: float) -> None:
             "lat",
             f"lat={lat:g} and lon={lon:g} look swapped: {lat:g} is not a latitude in China. "
             f"Did you mean lat={lon:g}, lon={lat:g}?",
+            "swapped",
+            lat=f"{lat:g}",
+            lon=f"{lon:g}",
         )
     if not -90 <= lat <= 90:
-        raise _CoordError("lat", f"must be between -90 and 90, not {lat:g}")
+        raise _CoordError(
+            "lat", f"must be between -90 and 90, not {lat:g}", "lat_range", value=f"{lat:g}"
+        )
     if not -180 <= lon <= 180:
-        raise _CoordError("lon", f"must be between -180 and 180, not {lon:g}")
+        raise _CoordError(
+            "lon", f"must be between -180 and 180, not {lon:g}", "lon_range", value=f"{lon:g}"
+        )
 
 
 def _mainland_region(lat: float, lon: float, found: regions.Region | None) -> regions.Region:
     if found is None:
-        raise _CoordError("lat", f"({lat:g}, {lon:g}) lies outside China's boundary")
+        raise _CoordError(
+            "lat",
+            f"({lat:g}, {lon:g}) lies outside China's boundary",
+            "outside_china",
+            lat=f"{lat:g}",
+            lon=f"{lon:g}",
+        )
     if not found.mainland:
         raise _CoordError(
-            "lat", f"({lat:g}, {lon:g}) lies in {found.province}, outside mainland China"
+            "lat",
+            f"({lat:g}, {lon:g}) lies in {found.province}, outside mainland China",
+            "outside_mainland",
+            lat=f"{lat:g}",
+            lon=f"{lon:g}",
+            place=found.province,
         )
     return found
 
 
-class _CoordError(ValueError):
-    def __init__(self, field: str, message: str):
+class _CoordError(Problem):
+    def __init__(self, field: str, message: str, code: str, **params: str | int):
         self.field = field
-        super().__init__(message)
+        super().__init__(code, message, **params)
 
 
 def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
@@ -264,14 +332,14 @@ def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
     try:
         crs = _term(DATUMS, record.get("crs"), default_crs)
     except ValueError as exc:
-        errors.append(FieldError("crs", str(exc)))
+        errors.append(_error("crs", exc))
         return None
     values = {}
     for name in ("lat", "lon"):
         try:
             values[name] = _number(record.get(name), name)
         except ValueError as exc:
-            errors.append(FieldError(name, str(exc)))
+            errors.append(_error(name, exc))
     if len(values) < 2:
         return None
     in_lat, in_lon = values["lat"], values["lon"]
@@ -283,7 +351,7 @@ def _coordinates(record: Mapping, default_crs: str, errors: list[FieldError]):
         lat, lon = round(lat, 7), round(lon, 7)
         here = _mainland_region(lat, lon, regions.locate(lat, lon))
     except _CoordError as exc:
-        errors.append(FieldError(exc.field, str(exc)))
+        errors.append(_error(exc.field, exc))
         return None
     if crs != "wgs84":
         return lat, lon, crs, in_lat, in_lon, here
@@ -309,14 +377,35 @@ def _region(
     if not given or given == here.adcode:
         return here
     if not re.fullmatch(r"\d{6}", given):
-        errors.append(FieldError("adcode", f"must be 6 digits, not {given[:20]!r}"))
+        errors.append(
+            FieldError(
+                "adcode",
+                f"must be 6 digits, not {given[:20]!r}",
+                "adcode_format",
+                {"value": given[:20]},
+            )
+        )
         return None
     named = regions.region(given)
     if named is None:
-        errors.append(FieldError("adcode", f"{given} is not a current county-level adcode"))
+        errors.append(
+            FieldError(
+                "adcode",
+                f"{given} is not a current county-level adcode",
+                "adcode_unknown",
+                {"value": given},
+            )
+        )
         return None
     if not named.mainland:  # stations are in the mainland; the map links rely on the adcode
-        errors.append(FieldError("adcode", f"{given} is {named.label()}, outside mainland China"))
+        errors.append(
+            FieldError(
+                "adcode",
+                f"{given} is {named.label()}, outside mainland China",
+                "adcode_outside_mainland",
+                {"value": given, "place": named.label()},
+            )
+        )
         return None
     gap = regions.distance_to_district_deg(lat, lon, given)
     if gap is not None and gap > ADCODE_SLACK_DEG:
@@ -325,6 +414,13 @@ def _region(
                 "adcode",
                 f"{given} is {named.label()}, but the point lies in {here.label()}"
                 f" ({here.adcode}); check the coordinates, their datum, or the adcode",
+                "adcode_mismatch",
+                {
+                    "value": given,
+                    "place": named.label(),
+                    "here": here.label(),
+                    "here_code": here.adcode,
+                },
             )
         )
         return None
@@ -344,23 +440,31 @@ def validate(
     def take(name, parse):
         try:
             out[name] = parse(record.get(name))
+        except hours.HoursError as exc:
+            text = _text(record.get(name))
+            errors.append(
+                FieldError(
+                    name, str(exc), "hours_invalid", {"value": text[:40], "reason": str(exc)}
+                )
+            )
         except ValueError as exc:
-            errors.append(FieldError(name, str(exc)))
+            errors.append(_error(name, exc))
 
     take("code", lambda v: ascii_digits(_text(v, LIMITS["code"])))
     if "code" in out:
         if not out["code"]:
-            errors.append(FieldError("code", "is required"))
+            errors.append(FieldError("code", "is required", "required"))
         elif not _CODE.match(out["code"]):
             errors.append(
                 FieldError(
                     "code",
                     "may hold letters, digits, Chinese characters and . _ / - only, no spaces",
+                    "code_chars",
                 )
             )
     take("name", lambda v: _text(v, LIMITS["name"]))
     if out.get("name") == "" and "name" not in {e.field for e in errors}:
-        errors.append(FieldError("name", "is required"))
+        errors.append(FieldError("name", "is required", "required"))
     take("address", lambda v: _text(v, LIMITS["address"]))
     take("brand", lambda v: _text(v, LIMITS["brand"]))
     take("manager_name", lambda v: _text(v, LIMITS["manager_name"]))
@@ -379,6 +483,7 @@ def validate(
                 FieldError(
                     "closed_until",
                     "is required when the status is temporarily_closed (the reopening date)",
+                    "closed_until_required",
                 )
             )
     elif out.get("status") in ("open", "planned", "closed"):
@@ -387,7 +492,7 @@ def validate(
     if out.get("verified_at") and out["verified_at"] > now.astimezone(hours.TZ).isoformat(
         timespec="seconds"
     ):
-        errors.append(FieldError("verified_at", "is in the future"))
+        errors.append(FieldError("verified_at", "is in the future", "in_future"))
 
     point = _coordinates(record, default_crs, errors)
     found = _region(record, point[0], point[1], point[5], errors) if point else None

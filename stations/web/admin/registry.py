@@ -18,11 +18,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from stations.core import compliance, editing, hours, importer, present, standards, words
+from stations.core import (
+    compliance,
+    editing,
+    hours,
+    hours_input,
+    importer,
+    present,
+    standards,
+    words,
+)
 from stations.core.accounts import AccessDenied
 from stations.core.model import Invalid, stored_id
 from stations.core.published import is_published
 from stations.core.vocab import DATUMS
+from stations.web.admin import field_errors
 from stations.web.admin.base import (
     audit_interval,
     bp,
@@ -53,17 +63,41 @@ def stations():
     return render_template("admin/stations.html", stations=found, q=q)
 
 
+def _hours_from_form(data: dict) -> hours_input.HoursInputError | None:
+    """The hours field as staff typed it, OSM syntax or a Chinese phrase, made OSM in place;
+    a phrase that cannot be read stays as typed (validation refuses it) and its error returns."""
+    typed = data.get("opening_hours")
+    if not isinstance(typed, str):
+        return None
+    try:
+        data["opening_hours"] = hours_input.to_osm(typed)
+    except hours_input.HoursInputError as exc:
+        return exc
+    return None
+
+
+def _errors(exc: Invalid, data: dict, hours_error) -> dict[str, str]:
+    """Each bad field's problem in the page's language; the template names the field."""
+    errors = field_errors.messages(exc.errors)
+    if hours_error is not None and "opening_hours" in errors:
+        errors["opening_hours"] = field_errors.hours_message(
+            hours_error, str(data.get("opening_hours", ""))
+        )
+    return errors
+
+
 @bp.route("/stations/new", methods=["GET", "POST"])
 def new_station():
     errors, data = {}, {}
     if request.method == "POST":
         data = form_data()
+        hours_error = _hours_from_form(data)
         try:
             s = editing.create(get_store(), staff(), data, now())
             flash(_("Saved."), "ok")
             return redirect(url_for("admin.station", station_id=s.id), 303)
         except Invalid as exc:
-            errors = {e.field: e.message for e in exc.errors}
+            errors = _errors(exc, data, hours_error)
         except AccessDenied as exc:
             forbid(str(exc))
     centre = map_centre()
@@ -153,6 +187,7 @@ def edit_station(station_id: int):
             version = int(request.form.get("version", ""))
         except ValueError:
             abort(400)
+        hours_error = _hours_from_form(data)
         try:
             editing.update(get_store(), staff(), station_id, data, version, now())
             flash(_("Saved."), "ok")
@@ -162,7 +197,7 @@ def edit_station(station_id: int):
                 "admin/conflict.html", s=exc.current, change=exc.last_change, mine=data
             ), 409
         except Invalid as exc:
-            errors = {e.field: e.message for e in exc.errors}
+            errors = _errors(exc, data, hours_error)
         except AccessDenied as exc:
             forbid(str(exc))
     parts, datum = map_parts((s.lat, s.lon))
