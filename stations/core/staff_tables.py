@@ -47,18 +47,15 @@ def page_of(total: int, requested: int, per_page: int = PER_PAGE) -> Page:
 
 
 def _due_key(sort: str):
+    """The primary sort key (ties go by station code, whatever the direction)."""
     if sort == "last_audit":  # never audited first, then the oldest visit
-        return lambda f: (
-            f.last_audit is not None,
-            f.last_audit.visited_on if f.last_audit else "",
-            f.station.code,
-        )
+        return lambda f: (f.last_audit is not None, f.last_audit.visited_on if f.last_audit else "")
     if sort == "district":
-        return lambda f: (f.station.adcode, f.station.name, f.station.code)
+        return lambda f: (f.station.adcode, f.station.name)
     if sort == "reports":
-        return lambda f: (f.open_reports, f.station.code)
+        return lambda f: f.open_reports
     if sort == "name":
-        return lambda f: (f.station.name, f.station.code)
+        return lambda f: f.station.name
     raise ValueError(f"unknown sort {sort!r}")
 
 
@@ -67,8 +64,12 @@ def due_list(
 ) -> list[StationFigures]:
     """The stations due for audit (exactly those the districts' "due" counts), in one district
     if adcode is given, sorted by one of DUE_SORTS."""
-    rows = [f for f in figures.due if not adcode or f.station.adcode == adcode]
-    return sorted(rows, key=_due_key(sort), reverse=descending)
+    key = _due_key(sort)
+    rows = sorted(
+        (f for f in figures.due if not adcode or f.station.adcode == adcode),
+        key=lambda f: f.station.code,
+    )
+    return sorted(rows, key=key, reverse=descending)  # stable: ties keep the code order
 
 
 # -- exports -----------------------------------------------------------------------------------
