@@ -17,6 +17,7 @@ from stations.core.hours import TZ
 from stations.core.model import validate
 
 from conftest import STORE_KINDS
+from test_browser import browser, server  # noqa: F401  (fixtures for the phone test)
 
 NOW = "2026-11-20T08:00:00+08:00"
 MOMENT = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # the clock fixture's Friday 10:00
@@ -388,3 +389,57 @@ def test_station_list_pages_of_fifty_keep_the_state(xn, store):
     # sort links turn the direction of the column already sorted by
     assert 'href="/admin/stations?q=%E5%9F%8E%E4%B8%AD%E7%AB%99&amp;sort=code&amp;dir=desc"' in first
     assert 'aria-sort="ascending"' in first
+
+
+# -- on a phone --------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_staff_figures_pages_on_a_phone(browser, server, database_url, tmp_path):
+    """On a 390 px phone nothing of the dashboard, station list or due list runs off-screen
+    (wide tables scroll in their box), and one failing station shows at street level, not at
+    20 m scale."""
+    from urllib.parse import urlsplit
+
+    from staff_helpers import PASSWORD
+    from test_browser import PHONE, TILE_HOST, Phone, _shots_dir
+
+    from stations.core.accounts import hash_password
+    from stations.store import open_store
+
+    with open_store(database_url) as store:  # the server fixture's database (Hefei)
+        user_id = store.create_user(
+            "hf-admin", hash_password(PASSWORD), "admin", "3401", "2026-11-01T00:00:00+08:00"
+        )
+        with store.transaction():
+            store.add_audit(
+                Audit(1, user_id, "siyou", date.today().isoformat(), "scheduled", 0.5, False, NOW),
+                [AuditItem("sign", "fail", "没有标识")],
+            )
+    phone = Phone(browser, server)
+    page = phone.open("/login?next=/admin/")
+    page.fill('input[name="name"]', "hf-admin")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    # the failing station's dot is drawn (on a canvas), in the same run as the zoom is set
+    page.wait_for_selector(".dash-map .leaflet-overlay-pane canvas", state="attached")
+    zoom = page.evaluate(
+        "window[JSON.parse(document.getElementById('yz-staff').textContent).map].getZoom()"
+    )
+    assert zoom == 16
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    table = page.locator("#districts").bounding_box()
+    box = page.locator(".staff-dash .scroll").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert table["width"] > box["width"]  # the table scrolls inside its box
+    page.screenshot(path=_shots_dir(tmp_path) / "staff-dashboard-phone.png", full_page=True)
+    for path, row in (("/admin/stations?q=驿站", "金寨路工会驿站"), ("/admin/due", "望江路爱心驿站")):
+        page = phone.open(path)
+        assert row in page.inner_text("tbody")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        search = page.locator(".list-filters button").bounding_box()
+        assert search["x"] + search["width"] <= PHONE["width"] and search["height"] >= 40
+    page.screenshot(path=_shots_dir(tmp_path) / "staff-due-phone.png", full_page=True)
+    assert set(phone.hosts) <= {urlsplit(server).netloc, TILE_HOST}
+    phone.close()

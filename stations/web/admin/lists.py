@@ -4,6 +4,7 @@ clear 400, and links that keep the list's state in the query string."""
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
@@ -25,9 +26,9 @@ class ListArgs:
     descending: bool = False
     page: int = 1
 
-    def state(self, **changes) -> dict[str, str | int]:
+    def state(self, **changes) -> dict[str, Any]:
         """Query parameters for a link to this list with changes applied; defaults left out."""
-        values: dict[str, str | int | bool] = {
+        values: dict[str, Any] = {
             "q": self.q,
             "status": self.status,
             "district": self.district,
@@ -40,7 +41,7 @@ class ListArgs:
             values["sort"] = ""
         if values.get("page") == 1:
             values["page"] = ""
-        return {k: v for k, v in values.items() if v not in ("", None, False)}  # type: ignore[misc]
+        return {k: v for k, v in values.items() if v not in ("", None, False)}
 
     def link(self, **changes) -> str:
         return url_for(self.endpoint, **self.state(**changes))
