@@ -882,9 +882,7 @@ def test_dashboard_and_formula_safe_exports(staff_app, store, xn):
     assert len(bars) == 3
     audit_post(xn, XN)  # a passing audit the same day is the latest: the bar fills
     dash = page(boss.get("/admin/?lang=en"))
-    assert re.search(
-        r'data-adcode="630103">.*?width="400(\.0)?".*?>100%</text>', dash, re.S
-    )
+    assert re.search(r'data-adcode="630103">.*?width="400(\.0)?".*?>100%</text>', dash, re.S)
     assert ">Compliance (%)</th>" in dash and ">no audits</text>" in dash
     assert "Division code" in boss.get("/admin/export/districts.csv").data.decode("utf-8-sig")
     page(boss.get("/admin/?lang=zh"))  # the language is remembered: back to Chinese

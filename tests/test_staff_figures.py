@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+import test_browser
 from staff_helpers import make_users, sign_in
 
 from app import create_app
@@ -17,7 +18,8 @@ from stations.core.hours import TZ
 from stations.core.model import validate
 
 from conftest import STORE_KINDS
-from test_browser import browser, server  # noqa: F401  (fixtures for the phone test)
+
+browser, server = test_browser.browser, test_browser.server  # the phone test's fixtures
 
 NOW = "2026-11-20T08:00:00+08:00"
 MOMENT = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # the clock fixture's Friday 10:00
@@ -86,16 +88,31 @@ def registry(store):
     def audit(code, visited_on, passed, items=(), profile="siyou"):
         with store.transaction():
             store.add_audit(
-                Audit(ids[code], user.id, profile, visited_on, "scheduled",
-                      1.0 if passed else 0.5, passed, NOW),
-                list(items) or [AuditItem("sign", "pass" if passed else "fail", "" if passed else "没有标识")],
+                Audit(
+                    ids[code],
+                    user.id,
+                    profile,
+                    visited_on,
+                    "scheduled",
+                    1.0 if passed else 0.5,
+                    passed,
+                    NOW,
+                ),
+                list(items)
+                or [AuditItem("sign", "pass" if passed else "fail", "" if passed else "没有标识")],
             )
 
     audit("A1", "2026-10-01", True)
-    audit("A2", "2026-09-01", False, [
-        AuditItem("microwave", "fail", "微波炉坏了"),
-        AuditItem("first_aid_kit", "pass", "", "2026-10-31"),
-    ], profile="qigeyi_guizhou")
+    audit(
+        "A2",
+        "2026-09-01",
+        False,
+        [
+            AuditItem("microwave", "fail", "微波炉坏了"),
+            AuditItem("first_aid_kit", "pass", "", "2026-10-31"),
+        ],
+        profile="qigeyi_guizhou",
+    )
     audit("A5", "2025-01-10", False)
     audit("B1", "2025-12-01", True)
     audit("B2", "2026-11-01", True)
@@ -180,7 +197,15 @@ def page(response) -> str:
 
 def _as_cells(figures: tuple) -> list[str]:
     stations, audited, _compliant, due, reports, overdue, expired, share, compliance_ = figures
-    return [str(stations), f"{share}%", f"{compliance_}%", str(due), str(reports), str(overdue), str(expired)]
+    return [
+        str(stations),
+        f"{share}%",
+        f"{compliance_}%",
+        str(due),
+        str(reports),
+        str(overdue),
+        str(expired),
+    ]
 
 
 # -- the core ----------------------------------------------------------------------------------
@@ -190,22 +215,36 @@ def test_core_figures_on_the_hand_made_registry(store, registry):
     figs = compliance.figures(store, "6301", MOMENT, INTERVAL)
     got = {
         r.adcode: (
-            r.stations, r.audited, r.compliant, r.due, r.open_reports, r.overdue_reports,
-            r.expired, compliance.percent(r.audited_share), compliance.percent(r.compliance),
+            r.stations,
+            r.audited,
+            r.compliant,
+            r.due,
+            r.open_reports,
+            r.overdue_reports,
+            r.expired,
+            compliance.percent(r.audited_share),
+            compliance.percent(r.compliance),
         )
         for r in figs.districts
     }
     assert got == EXPECTED
     t = figs.total
     assert (
-        t.stations, t.audited, t.compliant, t.due, t.open_reports, t.overdue_reports, t.expired,
-        compliance.percent(t.audited_share), compliance.percent(t.compliance),
+        t.stations,
+        t.audited,
+        t.compliant,
+        t.due,
+        t.open_reports,
+        t.overdue_reports,
+        t.expired,
+        compliance.percent(t.audited_share),
+        compliance.percent(t.compliance),
     ) == TOTAL
     assert {f.station.code for f in figs.due} == DUE
     assert [r.district for r in figs.districts] == ["西宁市城东区", "西宁市城中区"]
     # planned and closed stations are in no figure but the report counts
     assert {f.station.code for f in figs.stations} == {"A1", "A2", "A3", "B1", "B2"}
-    # a day after B1's audit turns 180 days old it was already due; A1 turns due on 2027-03-30
+    # A1 (visited 2026-10-01) turns due once 180 days have passed, on 2027-03-30
     later = compliance.figures(store, "6301", datetime(2027, 3, 30, 10, tzinfo=TZ), INTERVAL)
     assert "A1" in {f.station.code for f in later.due}
 
@@ -257,8 +296,15 @@ def test_dashboard_in_english_labels_every_column(xn):
     html = page(xn.get("/admin/?lang=en"))
     table = Tables(html).tables["districts"]
     assert table[0] == [
-        "Division code", "District", "Stations", "Audited this cycle (%)", "Compliance (%)",
-        "Due for audit", "Open reports", "Overdue reports", "Stations with expired items",
+        "Division code",
+        "District",
+        "Stations",
+        "Audited this cycle (%)",
+        "Compliance (%)",
+        "Due for audit",
+        "Open reports",
+        "Overdue reports",
+        "Stations with expired items",
     ]
     assert table[-1][0] == "Total" and "planned and closed stations are left out" in html
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(table[0]))
@@ -274,7 +320,7 @@ def test_due_list_page_agrees_with_the_dashboard(xn):
     only = Tables(page(xn.get("/admin/due?district=630102&sort=reports&dir=desc"))).tables["due"]
     assert [r[0] for r in only[1:]] == ["城东乙站", "城东甲站"]
     # the dashboard's due cell links to the same list
-    assert '/admin/due?district=630102' in page(xn.get("/admin/"))
+    assert "/admin/due?district=630102" in page(xn.get("/admin/"))
 
 
 BAD_PARAMETERS = [
@@ -314,9 +360,11 @@ def test_district_export_rows_equal_the_figures(xn):
     expected.append([None, "合计", s, share, comp, due, rep, over, exp])
     assert sheet == expected
     assert rows == [[("" if v is None else str(v)) for v in r] for r in expected]
-    english = list(csv.reader(io.StringIO(
-        xn.get("/admin/export/districts.csv?lang=en").data.decode("utf-8-sig")
-    )))
+    english = list(
+        csv.reader(
+            io.StringIO(xn.get("/admin/export/districts.csv?lang=en").data.decode("utf-8-sig"))
+        )
+    )
     assert english[0][:3] == ["Division code", "District", "Stations"] and english[-1][1] == "Total"
 
 
@@ -326,8 +374,19 @@ def test_audit_export_labels_every_key_in_its_language(xn):
     text = xn.get("/admin/export/audits.csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == [
-        "站点编号", "站点名称", "区县", "标准", "核查日期", "方式", "核查员", "得分 (%)",
-        "结论", "项目", "结果", "说明", "有效期至",
+        "站点编号",
+        "站点名称",
+        "区县",
+        "标准",
+        "核查日期",
+        "方式",
+        "核查员",
+        "得分 (%)",
+        "结论",
+        "项目",
+        "结果",
+        "说明",
+        "有效期至",
     ]
     a2 = [r for r in rows if r[0] == "A2"]
     assert [r[5] for r in a2] == ["计划核查", "计划核查"]
@@ -343,9 +402,9 @@ def test_audit_export_labels_every_key_in_its_language(xn):
     a2x = [r for r in cells if r[0] == "A2"]
     assert a2x[0][4] == datetime(2026, 9, 1) and a2x[1][12] == datetime(2026, 10, 31)
     assert book.active.cell(row=2, column=5).is_date
-    en = list(csv.reader(io.StringIO(
-        xn.get("/admin/export/audits.csv?lang=en").data.decode("utf-8-sig")
-    )))
+    en = list(
+        csv.reader(io.StringIO(xn.get("/admin/export/audits.csv?lang=en").data.decode("utf-8-sig")))
+    )
     a2en = [r for r in en if r[0] == "A2"]
     assert [r[5] for r in a2en] == ["Scheduled", "Scheduled"]
     assert [r[10] for r in a2en] == ["Fail", "Pass"] and a2en[0][8] == "Not passed"
@@ -368,26 +427,39 @@ def test_station_list_counts_pages_searches_filters_and_sorts(xn, staff_app, sto
     district = Tables(page(xn.get("/admin/stations?district=630102&sort=code&dir=desc")))
     assert [r[0] for r in district.tables["stations"][1:]] == ["B3", "B2", "B1"]
     assert "没有符合条件的站点" in page(xn.get("/admin/stations?q=nothing-like-it"))
+    english = page(xn.get("/admin/stations?lang=en&status=temporarily_closed"))
+    assert "Stations in all: 1 · Page 1 of 1" in english
+    assert Tables(english).tables["stations"][1][3:] == ["Temporarily closed", "never"]
+    assert Tables(english).tables["stations"][0] == [
+        "Number",
+        "Name ▲",
+        "District",
+        "Status",
+        "Last verified",
+    ]  # sorted by name, going up
 
 
 def test_station_list_pages_of_fifty_keep_the_state(xn, store):
-    more = [
-        _station(f"C{n:03}", f"城中站{n:03}", CHENGZHONG, 10 + n) for n in range(100)
-    ]
+    more = [_station(f"C{n:03}", f"城中站{n:03}", CHENGZHONG, 10 + n) for n in range(100)]
     store.save_many(more, [], NOW)
     first = page(xn.get("/admin/stations?q=城中站&sort=code"))
     assert "共 100 个站点" in first and "第 1 页，共 2 页" in first
     rows = Tables(first).tables["stations"][1:]
     assert [r[0] for r in rows] == [f"C{n:03}" for n in range(50)]
     # the next link keeps the search and the sort
-    assert 'href="/admin/stations?q=%E5%9F%8E%E4%B8%AD%E7%AB%99&amp;sort=code&amp;page=2" rel="next"' in first
+    assert (
+        'href="/admin/stations?q=%E5%9F%8E%E4%B8%AD%E7%AB%99&amp;sort=code&amp;page=2" rel="next"'
+        in first
+    )
     second = page(xn.get("/admin/stations?q=城中站&sort=code&page=2"))
     assert [r[0] for r in Tables(second).tables["stations"][1:]][0] == "C050"
     assert 'rel="prev"' in second and 'rel="next"' not in second
     beyond = page(xn.get("/admin/stations?q=城中站&sort=code&page=9"))
     assert "第 2 页，共 2 页" in beyond  # past the end: the last page
     # sort links turn the direction of the column already sorted by
-    assert 'href="/admin/stations?q=%E5%9F%8E%E4%B8%AD%E7%AB%99&amp;sort=code&amp;dir=desc"' in first
+    assert (
+        'href="/admin/stations?q=%E5%9F%8E%E4%B8%AD%E7%AB%99&amp;sort=code&amp;dir=desc"' in first
+    )
     assert 'aria-sort="ascending"' in first
 
 
@@ -434,7 +506,10 @@ def test_staff_figures_pages_on_a_phone(browser, server, database_url, tmp_path)
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert table["width"] > box["width"]  # the table scrolls inside its box
     page.screenshot(path=_shots_dir(tmp_path) / "staff-dashboard-phone.png", full_page=True)
-    for path, row in (("/admin/stations?q=驿站", "金寨路工会驿站"), ("/admin/due", "望江路爱心驿站")):
+    for path, row in (
+        ("/admin/stations?q=驿站", "金寨路工会驿站"),
+        ("/admin/due", "望江路爱心驿站"),
+    ):
         page = phone.open(path)
         assert row in page.inner_text("tbody")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

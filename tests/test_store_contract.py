@@ -122,14 +122,20 @@ def test_pages_and_lists(store):
     ]
 
 
-
 def test_staff_station_pages(store):
     """The staff list pages in the store: filters, search, sorts, and the total that matches."""
     xn = [
-        station("XN-3", near(XINING, 0), name="城中区丙站", verified_at="2026-11-01T10:00:00+08:00"),
+        station(
+            "XN-3", near(XINING, 0), name="城中区丙站", verified_at="2026-11-01T10:00:00+08:00"
+        ),
         station("XN-1", near(XINING, 50), name="城中区乙站", address="长江路 5 号"),
-        station("XN-2", near(XINING, 100), name="城中区甲站", status="planned",
-                verified_at="2026-10-01T10:00:00+08:00"),
+        station(
+            "XN-2",
+            near(XINING, 100),
+            name="城中区甲站",
+            status="planned",
+            verified_at="2026-10-01T10:00:00+08:00",
+        ),
         station("XN-4", near(XINING, 150), name="50%_站", status="closed"),
     ]
     saved = load(store, *xn, station("HF-1", HEFEI, name="合肥站"))
@@ -164,12 +170,9 @@ def test_staff_station_pages(store):
         store.stations_page("63", sort="name; drop table stations")
     with pytest.raises(ValueError):
         store.stations_page("63", limit=0)
-    assert store.region_districts("63") == [
-        (adcode, saved["XN-1"].city, saved["XN-1"].district)
-    ]
-    assert [d[0] for d in store.region_districts("")] == sorted(
-        {saved["HF-1"].adcode, adcode}
-    )
+    assert store.region_districts("63") == [(adcode, saved["XN-1"].city, saved["XN-1"].district)]
+    assert [d[0] for d in store.region_districts("")] == sorted({saved["HF-1"].adcode, adcode})
+
 
 def test_published_filters(store):
     stored = load(

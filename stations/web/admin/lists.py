@@ -64,9 +64,7 @@ def _one(name: str) -> str:
     return values[0].strip() if values else ""
 
 
-def list_args(
-    sorts: Sequence[str], statuses: Sequence[str] = (), *, default_sort: str
-) -> ListArgs:
+def list_args(sorts: Sequence[str], statuses: Sequence[str] = (), *, default_sort: str) -> ListArgs:
     """The list's parameters from the request: a bad value is a 400 saying which and why."""
     args = ListArgs(request.endpoint or "", default_sort)
     args.q = _one("q")[:50]
