@@ -24,6 +24,13 @@
       L.circleMarker([p.lat, p.lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#b42318", fillOpacity: 0.9 })
         .bindPopup(link).addTo(group);
     });
-    if (cfg.points.length) map.fitBounds(group.getBounds().pad(0.2));
+    // Never closer than street level: one station (or several at one spot) would otherwise
+    // fill the map at 20 m scale. No station: the map stays on the region's centre.
+    var MAX_ZOOM = 16;
+    if (cfg.points.length === 1) {
+      map.setView([cfg.points[0].lat, cfg.points[0].lon], MAX_ZOOM);
+    } else if (cfg.points.length > 1) {
+      map.fitBounds(group.getBounds().pad(0.2), { maxZoom: MAX_ZOOM });
+    }
   }
 })();

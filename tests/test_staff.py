@@ -864,7 +864,28 @@ def test_dashboard_and_formula_safe_exports(staff_app, store, xn):
     boss = staff_app.test_client()
     sign_in(boss, "boss")
     dash = page(boss.get("/admin/"))
-    assert "<svg" in dash and "630103" in dash and "340104" in dash
+    # the chart: a bar per district, its label and its compliance; the failed audit is 0 %
+    import re
+
+    bars = {
+        m["adcode"]: (m["label"], float(m["width"]), m["value"])
+        for m in re.finditer(
+            r'<g class="bar" data-adcode="(?P<adcode>\d+)">.*?<text class="bar-label"[^>]*>'
+            r'(?P<label>[^<]*)</text>\s*<rect [^>]*width="(?P<width>[\d.]+)"[^>]*>'
+            r'</rect>\s*<text class="bar-value"[^>]*>(?P<value>[^<]*)</text>',
+            dash,
+            re.S,
+        )
+    }
+    assert bars["630103"] == ("西宁市城中区", 0.0, "0%")
+    assert bars["340104"] == ("合肥市蜀山区", 0.0, "无核查")
+    assert len(bars) == 3
+    audit_post(xn, XN)  # a passing audit the same day is the latest: the bar fills
+    dash = page(boss.get("/admin/?lang=en"))
+    assert re.search(r'data-adcode="630103">.*?width="400(\.0)?".*?>100%</text>', dash, re.S)
+    assert ">Compliance (%)</th>" in dash and ">no audits</text>" in dash
+    assert "Division code" in boss.get("/admin/export/districts.csv").data.decode("utf-8-sig")
+    page(boss.get("/admin/?lang=zh"))  # the language is remembered: back to Chinese
     csv_text = boss.get("/admin/export/audits.csv").data.decode("utf-8-sig")
     assert "'=HYPERLINK" in csv_text and "没有标识" in csv_text
     book = load_workbook(io.BytesIO(boss.get("/admin/export/districts.xlsx").data))

@@ -122,6 +122,58 @@ def test_pages_and_lists(store):
     ]
 
 
+def test_staff_station_pages(store):
+    """The staff list pages in the store: filters, search, sorts, and the total that matches."""
+    xn = [
+        station(
+            "XN-3", near(XINING, 0), name="城中区丙站", verified_at="2026-11-01T10:00:00+08:00"
+        ),
+        station("XN-1", near(XINING, 50), name="城中区乙站", address="长江路 5 号"),
+        station(
+            "XN-2",
+            near(XINING, 100),
+            name="城中区甲站",
+            status="planned",
+            verified_at="2026-10-01T10:00:00+08:00",
+        ),
+        station("XN-4", near(XINING, 150), name="50%_站", status="closed"),
+    ]
+    saved = load(store, *xn, station("HF-1", HEFEI, name="合肥站"))
+    adcode = saved["XN-1"].adcode
+
+    def page(**kw):
+        rows, total = store.stations_page("63", **kw)
+        return [s.code for s in rows], total
+
+    assert page() == (["XN-4", "XN-3", "XN-1", "XN-2"], 4)  # by name in code-point order
+    assert page(sort="code") == (["XN-1", "XN-2", "XN-3", "XN-4"], 4)
+    assert page(sort="code", descending=True) == (["XN-4", "XN-3", "XN-2", "XN-1"], 4)
+    # never verified counts as oldest: first going up, last going down (ties by code)
+    assert page(sort="verified")[0] == ["XN-1", "XN-4", "XN-2", "XN-3"]
+    assert page(sort="verified", descending=True)[0] == ["XN-3", "XN-2", "XN-1", "XN-4"]
+    # status in the vocabulary's order: planned, open, temporarily closed, closed
+    assert page(sort="status")[0] == ["XN-2", "XN-1", "XN-3", "XN-4"]
+    assert page(sort="district")[0] == ["XN-1", "XN-2", "XN-3", "XN-4"]
+    # paging: the same order in slices, the total of every match each time
+    assert page(sort="code", offset=1, limit=2) == (["XN-2", "XN-3"], 4)
+    assert page(sort="code", offset=4, limit=2) == ([], 4)
+    # search in name, code, address and district; % and _ are literal
+    assert page(q="长江路") == (["XN-1"], 1)
+    assert page(q="xn-3") == (["XN-3"], 1)  # ASCII case-insensitive
+    assert page(q=saved["XN-1"].district, sort="code")[1] == 4
+    assert page(q="%_") == (["XN-4"], 1) and page(q="_")[1] == 1 and page(q="%")[1] == 1
+    assert page(status="planned") == (["XN-2"], 1)
+    assert page(adcode=adcode, sort="code")[1] == 4 and page(adcode="340104") == ([], 0)
+    assert page(q="合肥") == ([], 0)  # another region's station never shows
+    assert store.stations_page("", q="合肥")[1] == 1
+    with pytest.raises(ValueError):
+        store.stations_page("63", sort="name; drop table stations")
+    with pytest.raises(ValueError):
+        store.stations_page("63", limit=0)
+    assert store.region_districts("63") == [(adcode, saved["XN-1"].city, saved["XN-1"].district)]
+    assert [d[0] for d in store.region_districts("")] == sorted({saved["HF-1"].adcode, adcode})
+
+
 def test_published_filters(store):
     stored = load(
         store,

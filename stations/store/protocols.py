@@ -119,6 +119,28 @@ class StationStore(Transactional, Protocol):
         """Staff's list: every station of a region, optionally matching q in name or code."""
         ...
 
+    def stations_page(
+        self,
+        region: str,
+        *,
+        q: str = "",
+        status: str = "",
+        adcode: str = "",
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Station], int]:
+        """Staff's paged list: stations of a region (any status), q anywhere in name, code,
+        address, city or district (literally: % and _ are no wildcards), only one status and
+        one district (adcode) when given, sorted by one of staff_tables.STATION_SORTS (ties by
+        code); (the page's stations, how many match in all). ValueError for an unknown sort."""
+        ...
+
+    def region_districts(self, region: str) -> list[tuple[str, str, str]]:
+        """(adcode, city, district) of every district with a station in region, by adcode."""
+        ...
+
     def in_box(self, box: BBox) -> list[Station]:
         """Every station inside a box, whatever its status (duplicate checks, staff)."""
         ...

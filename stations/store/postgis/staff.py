@@ -12,7 +12,7 @@ from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report
 from stations.core.editing import Change
 from stations.core.model import Station
-from stations.store import records
+from stations.store import listing, records
 from stations.store.postgis.base import Connected
 from stations.store.postgis.published import CHUNK, valid_id
 from stations.store.postgis.rows import INSERT_COLUMNS, SELECT, station_row
@@ -243,6 +243,40 @@ class StaffQueries(Connected):
         """
         like = f"%{q}%"
         return self._query(sql, [region + "%", q, like, like, limit, offset])
+
+    def stations_page(
+        self,
+        region: str,
+        *,
+        q: str = "",
+        status: str = "",
+        adcode: str = "",
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Station], int]:
+        listing.check_page(offset, limit)
+        order = listing.order_by(sort, descending)
+        pattern = listing.like(q)
+        # ILIKE on "C" text: ASCII case-insensitive, as SQLite's LIKE
+        where = """
+            where adcode like %s and (%s = '' or status = %s) and (%s = '' or adcode = %s)
+              and (%s = '' or name ilike %s escape '\\' or code ilike %s escape '\\'
+                   or address ilike %s escape '\\' or city ilike %s escape '\\'
+                   or district ilike %s escape '\\')
+        """
+        params = [region + "%", status, status, adcode, adcode, q, *[pattern] * 5]
+        total = self._value(f"select count(*) from stations {where}", params)
+        rows = self._query(
+            f"select {SELECT} from stations {where} order by {order} limit %s offset %s",
+            [*params, limit, offset],
+        )
+        return rows, int(total)
+
+    def region_districts(self, region: str) -> list[tuple[str, str, str]]:
+        sql = "select distinct adcode, city, district from stations where adcode like %s order by adcode"
+        return [(r["adcode"], r["city"], r["district"]) for r in self._rows(sql, [region + "%"])]
 
     # -- audits -------------------------------------------------------------------------------
 

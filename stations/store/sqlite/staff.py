@@ -11,7 +11,7 @@ from stations.core.audits import Audit, AuditItem
 from stations.core.checkins import Report
 from stations.core.editing import Change
 from stations.core.model import Station
-from stations.store import records
+from stations.store import listing, records
 from stations.store.sqlite.base import Connected, inserted_id
 from stations.store.sqlite.rows import INSERT_COLUMNS, station_row
 
@@ -238,6 +238,39 @@ class StaffQueries(Connected):
         sql = "select * from stations where adcode like ? and (? = '' or name like ? or code like ?) order by city, district, code limit ? offset ?"
         like = f"%{q}%"
         return self._query(sql, [region + "%", q, like, like, limit, offset])
+
+    def stations_page(
+        self,
+        region: str,
+        *,
+        q: str = "",
+        status: str = "",
+        adcode: str = "",
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Station], int]:
+        listing.check_page(offset, limit)
+        order = listing.order_by(sort, descending)
+        pattern = listing.like(q)
+        where = """
+            where adcode like ? and (? = '' or status = ?) and (? = '' or adcode = ?)
+              and (? = '' or name like ? escape '\\' or code like ? escape '\\'
+                   or address like ? escape '\\' or city like ? escape '\\'
+                   or district like ? escape '\\')
+        """
+        params = [region + "%", status, status, adcode, adcode, q, *[pattern] * 5]
+        total = self.db.conn.execute(f"select count(*) from stations {where}", params).fetchone()[0]
+        rows = self._query(
+            f"select * from stations {where} order by {order} limit ? offset ?",
+            [*params, limit, offset],
+        )
+        return rows, total
+
+    def region_districts(self, region: str) -> list[tuple[str, str, str]]:
+        sql = "select distinct adcode, city, district from stations where adcode like ? order by adcode"
+        return [(r["adcode"], r["city"], r["district"]) for r in self._rows(sql, [region + "%"])]
 
     # -- audits -------------------------------------------------------------------------------
 

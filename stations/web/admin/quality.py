@@ -15,10 +15,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from stations.core import audits, checkins, compliance, labels, report_queue, standards
+from stations.core import (
+    audits,
+    checkins,
+    compliance,
+    labels,
+    report_queue,
+    staff_tables,
+    standards,
+)
 from stations.core.accounts import AccessDenied, require_read, require_write
 from stations.core.evidence import PhotoRefused, store_photo
+from stations.core.staff_tables import DUE_SORTS
 from stations.web.admin.base import audit_interval, bp, station_in_scope
+from stations.web.admin.lists import list_args
 from stations.web.auth import forbid, staff
 from stations.web.context import get_store, now
 from stations.web.i18n import requested_language
@@ -171,5 +181,20 @@ def move_report(report_id: int):
 
 @bp.get("/due")
 def due():
-    rows = compliance.due_stations(get_store(), staff().region, now().date(), audit_interval())
-    return render_template("admin/due.html", rows=rows)
+    """Stations due for audit: the figures' own due list (what the dashboard counts),
+    filtered by district, sorted and paged."""
+    args = list_args(DUE_SORTS, default_sort="last_audit")
+    figs = compliance.figures(get_store(), staff().region, now(), audit_interval())
+    rows = staff_tables.due_list(
+        figs, adcode=args.district, sort=args.sort, descending=args.descending
+    )
+    pager = staff_tables.page_of(len(rows), args.page)
+    args.page = pager.number
+    return render_template(
+        "admin/due.html",
+        rows=rows[pager.offset : pager.offset + pager.per_page],
+        pager=pager,
+        args=args,
+        districts=figs.districts,
+        due_after_reports=audits.DUE_AFTER_REPORTS,
+    )

@@ -25,13 +25,15 @@ from stations.core import (
     hours_input,
     importer,
     present,
+    staff_tables,
     standards,
     words,
 )
 from stations.core.accounts import AccessDenied
-from stations.core.model import Invalid, stored_id
+from stations.core.model import Invalid
 from stations.core.published import is_published
-from stations.core.vocab import DATUMS
+from stations.core.staff_tables import PER_PAGE, STATION_SORTS, page_of
+from stations.core.vocab import DATUMS, STATUSES
 from stations.web.admin import field_errors
 from stations.web.admin.base import (
     audit_interval,
@@ -41,6 +43,7 @@ from stations.web.admin.base import (
     station_in_scope,
     vocab_choices,
 )
+from stations.web.admin.lists import list_args
 from stations.web.auth import forbid, staff
 from stations.web.context import FALLBACK_CENTRE, get_store, map_centre, now
 from stations.web.i18n import requested_language
@@ -58,9 +61,37 @@ VOCAB_FIELDS = {
 
 @bp.get("/stations")
 def stations():
-    q = request.args.get("q", "").strip()[:50]
-    found = get_store().stations_in_region(staff().region, limit=200, q=q)
-    return render_template("admin/stations.html", stations=found, q=q)
+    """Every station of the staff member's region, any status: searched, filtered, sorted and
+    paged in the store."""
+    args = list_args(STATION_SORTS, STATUSES.keys(), default_sort="name")
+    store, region = get_store(), staff().region
+
+    def fetch(offset: int):
+        return store.stations_page(
+            region,
+            q=args.q,
+            status=args.status,
+            adcode=args.district,
+            sort=args.sort,
+            descending=args.descending,
+            offset=offset,
+            limit=PER_PAGE,
+        )
+
+    offset = (args.page - 1) * PER_PAGE
+    found, total = fetch(offset)
+    pager = page_of(total, args.page)
+    if pager.offset != offset:  # past the end: the last page
+        found, total = fetch(pager.offset)
+    args.page = pager.number
+    return render_template(
+        "admin/stations.html",
+        stations=found,
+        pager=pager,
+        args=args,
+        districts=store.region_districts(region),
+        statuses=STATUSES,
+    )
 
 
 def _hours_from_form(data: dict) -> hours_input.HoursInputError | None:
@@ -257,111 +288,66 @@ def import_file():
 # -- dashboard --------------------------------------------------------------------------------
 
 
-DISTRICT_COLUMNS = [
-    ("adcode", "行政区划代码"),
-    ("district", "区县"),
-    ("stations", "站点数"),
-    ("audited_share", "周期内已核查比例"),
-    ("compliance", "达标率"),
-    ("due", "待核查"),
-    ("open_reports", "未处理反馈"),
-    ("overdue_reports", "超期反馈"),
-    ("expired", "物品过期站点"),
-]
-
-
 @bp.get("/")
 def dashboard():
     store, user, moment = get_store(), staff(), now()
-    table = compliance.district_table(store, user.region, moment, audit_interval())
-    stations = store.stations_in_region(user.region, limit=10_000_000)
-    latest = store.latest_audits(stored_id(s) for s in stations)
+    lang = requested_language()
+    figs = compliance.figures(store, user.region, moment, audit_interval())
     failing = [
-        {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon}
-        for s in stations
-        if s.id in latest and not latest[s.id].passed
+        {"id": f.station.id, "name": f.station.name, "lat": f.station.lat, "lon": f.station.lon}
+        for f in figs.stations
+        if f.last_audit is not None and not f.last_audit.passed
     ]
+    counted = [f.station for f in figs.stations]
     centre = (
-        (sum(s.lat for s in stations) / len(stations), sum(s.lon for s in stations) / len(stations))
-        if stations
+        (sum(s.lat for s in counted) / len(counted), sum(s.lon for s in counted) / len(counted))
+        if counted
         else FALLBACK_CENTRE
     )
     parts, datum = map_parts(centre)
     return render_template(
         "admin/dashboard.html",
-        table=table,
+        figures=figs,
+        percent=compliance.percent,
         failing=failing,
         map=parts,
         datum=datum,
         user=user,
-        columns=DISTRICT_COLUMNS,
+        headers=staff_tables.district_headers(lang),
+        total_label=staff_tables.TOTAL.label(lang),
+        interval_days=audit_interval().days,
     )
 
 
 @bp.get("/export/<what>.<fmt>")
 def export(what: str, fmt: str):
+    """The district figures or every audit item, labelled in the page's language (?lang=)."""
     from stations.core.writers import table_csv, table_xlsx
 
-    store, user = get_store(), staff()
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    store, user, lang = get_store(), staff(), requested_language()
     if what == "districts":
-        headers = [zh for _, zh in DISTRICT_COLUMNS]
-        rows = [
-            [row[k] if row[k] is not None else "" for k, _ in DISTRICT_COLUMNS]
-            for row in compliance.district_table(store, user.region, now(), audit_interval())
-        ]
+        figs = compliance.figures(store, user.region, now(), audit_interval())
+        headers, rows = staff_tables.district_table(figs, lang)
     elif what == "audits":
-        headers = [
-            "站点编号",
-            "站点名称",
-            "区县",
-            "标准",
-            "核查日期",
-            "方式",
-            "核查员",
-            "得分",
-            "结论",
-            "项目",
-            "结果",
-            "说明",
-            "有效期至",
-        ]
-        rows = []
-        profiles = standards.profiles()
-        for r in store.audit_rows(user.region):  # one query, not one per station and audit
-            profile = profiles.get(r["profile"])
-            labels = {i.key: i.zh for i in profile.items} if profile else {}
-            rows.append(
-                [
-                    r["code"],
-                    r["name"],
-                    r["district"],
-                    profile.zh if profile else r["profile"],
-                    r["visited_on"],
-                    r["visit_kind"],
-                    r["auditor"],
-                    round(r["score"], 3),
-                    "达标" if r["passed"] else "不达标",
-                    labels.get(r["item"], r["item"]),
-                    r["result"],
-                    r["note"],
-                    r["valid_until"] or "",
-                ]
-            )
+        # one query, not one per station and audit
+        headers, rows = staff_tables.audit_table(
+            store.audit_rows(user.region), standards.profiles(), lang
+        )
     else:
         abort(404)
     if fmt == "csv":
         text = io.StringIO(newline="")
         table_csv(text, headers, rows)
         body, mimetype = ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv"
-    elif fmt == "xlsx":
+    else:
         binary = io.BytesIO()
         table_xlsx(binary, headers, rows, what)
         body, mimetype = (
             binary.getvalue(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    else:
-        abort(404)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=yizhan-{what}-{now():%Y%m%d}.{fmt}"
