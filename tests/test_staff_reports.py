@@ -170,7 +170,7 @@ def many(store):
 def test_queue_pages_counts_and_last_page(boss, many):
     first = page(boss.get("/admin/reports"))
     assert len(queue_ids(first)) == 20 and "共 26 条反馈，显示第 1–20 条" in main(first)
-    assert "第 1 / 2 页" in main(first) and 'rel="next"' in first
+    assert "第 1 页，共 2 页" in main(first) and 'rel="next"' in first
     second = page(boss.get("/admin/reports?page=2"))
     assert len(queue_ids(second)) == 6 and "显示第 21–26 条" in main(second)
     assert set(queue_ids(first)).isdisjoint(queue_ids(second))
