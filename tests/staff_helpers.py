@@ -38,3 +38,28 @@ def token_for(store, name) -> str:
     token, digest = new_token()
     store.add_token(user.id, digest, "2026-11-20T09:00:00+08:00")
     return token
+
+
+def staff_app_for(database_url, clock, tmp_path, **settings):
+    """The app as staff tests use it: this database, the pinned clock, evidence under tmp_path,
+    no rate limits; settings add to or override that."""
+    from app import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "SECRET_KEY": "staff",
+            "CLOCK": clock,
+            "RATELIMIT_ENABLED": False,
+        }
+        | settings
+    )
+
+
+def signed_in(app, name):
+    """A test client signed in as name."""
+    client = app.test_client()
+    assert sign_in(client, name).status_code == 302
+    return client

@@ -9,7 +9,7 @@ import runpy
 from pathlib import Path
 
 import pytest
-from staff_helpers import PASSWORD, USERS, csrf, make_users, sign_in
+from staff_helpers import PASSWORD, USERS, csrf, make_users, sign_in, staff_app_for
 
 from app import create_app
 
@@ -29,15 +29,12 @@ def store_kind(request) -> str:
 @pytest.fixture
 def staff_app(seeded, database_url, clock, store, tmp_path):
     make_users(store)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "accounts",
-            "CLOCK": clock,
-            "RATELIMIT_ENABLED": False,
-            "DEMO_PASSWORDS_FILE": str(tmp_path / "instance" / "demo-passwords.txt"),
-        }
+    return staff_app_for(
+        database_url,
+        clock,
+        tmp_path,
+        SECRET_KEY="accounts",
+        DEMO_PASSWORDS_FILE=str(tmp_path / "instance" / "demo-passwords.txt"),
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from rawdb import RawDB
-from staff_helpers import PASSWORD, csrf, make_users, sign_in, token_for
+from staff_helpers import PASSWORD, csrf, make_users, sign_in, signed_in, staff_app_for, token_for
 
 from app import create_app
 
@@ -26,16 +26,7 @@ def store_kind(request) -> str:
 @pytest.fixture
 def staff_app(seeded, database_url, clock, store, tmp_path):
     make_users(store)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "EVIDENCE_DIR": str(tmp_path / "evidence"),
-            "SECRET_KEY": "staff",
-            "CLOCK": clock,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    return staff_app_for(database_url, clock, tmp_path)
 
 
 @pytest.fixture
@@ -45,9 +36,7 @@ def anon(staff_app):
 
 @pytest.fixture
 def xn(staff_app):
-    client = staff_app.test_client()
-    assert sign_in(client, "xn-auditor").status_code == 302
-    return client
+    return signed_in(staff_app, "xn-auditor")
 
 
 def registry(database_url):

@@ -9,9 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 import test_browser
-from staff_helpers import make_users, sign_in
+from staff_helpers import make_users, signed_in, staff_app_for
 
-from app import create_app
 from stations.core import compliance, staff_tables
 from stations.core.audits import Audit, AuditItem
 from stations.core.hours import TZ
@@ -129,23 +128,12 @@ def registry(store):
 
 @pytest.fixture
 def staff_app(registry, database_url, clock, tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "EVIDENCE_DIR": str(tmp_path / "evidence"),
-            "SECRET_KEY": "figures",
-            "CLOCK": clock,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    return staff_app_for(database_url, clock, tmp_path)
 
 
 @pytest.fixture
 def xn(staff_app):
-    client = staff_app.test_client()
-    assert sign_in(client, "xn-auditor").status_code == 302
-    return client
+    return signed_in(staff_app, "xn-auditor")
 
 
 class Tables(HTMLParser):

@@ -7,10 +7,8 @@ import re
 from urllib.parse import quote
 
 import pytest
-from staff_helpers import csrf, make_users, sign_in
+from staff_helpers import csrf, make_users, signed_in, staff_app_for
 from test_staff import XN, edit_form, page
-
-from app import create_app
 
 
 @pytest.fixture
@@ -21,22 +19,12 @@ def store_kind() -> str:
 @pytest.fixture
 def staff_app(seeded, database_url, clock, store, tmp_path):
     make_users(store)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "staff",
-            "CLOCK": clock,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    return staff_app_for(database_url, clock, tmp_path)
 
 
 @pytest.fixture
 def xn(staff_app):
-    client = staff_app.test_client()
-    assert sign_in(client, "xn-auditor").status_code == 302
-    return client
+    return signed_in(staff_app, "xn-auditor")
 
 
 def alert(response) -> list[str]:

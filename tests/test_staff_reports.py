@@ -6,9 +6,7 @@ import re
 
 import pytest
 from rawdb import RawDB
-from staff_helpers import csrf, make_users, sign_in
-
-from app import create_app
+from staff_helpers import csrf, make_users, sign_in, signed_in, staff_app_for
 
 from conftest import STORE_KINDS
 
@@ -25,22 +23,11 @@ def store_kind(request) -> str:
 @pytest.fixture
 def staff_app(seeded, database_url, clock, store, tmp_path):
     make_users(store)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "EVIDENCE_DIR": str(tmp_path / "evidence"),
-            "SECRET_KEY": "staff",
-            "CLOCK": clock,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    return staff_app_for(database_url, clock, tmp_path)
 
 
 def client_for(app, name):
-    client = app.test_client()
-    assert sign_in(client, name).status_code == 302
-    return client
+    return signed_in(app, name)
 
 
 @pytest.fixture
