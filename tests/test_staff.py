@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -447,7 +448,10 @@ def test_second_save_is_refused_with_who_and_when(staff_app, xn, store, clock):
     assert other.post(f"/admin/stations/{XN}/edit", data=theirs).status_code == 303
     refused = xn.post(f"/admin/stations/{XN}/edit", data=mine)
     assert refused.status_code == 409
-    assert "boss" in page(refused) and "2026-11-20T10:00:00+08:00" in page(refused)
+    text = visible(page(refused))
+    assert "被 boss 于 11月20日 10:00 修改" in text or "boss" in text and "11月20日 10:00" in text
+    assert "2026-11-20T" not in text and "name" not in text
+    assert "名称：城中区长江路工会驿站 → 乙的名字" in text and "名称：甲的名字" in text
     assert store.get(XN).name == "乙的名字"
 
 
@@ -894,3 +898,54 @@ def test_seed_prints_demo_passwords_once(cli):
     assert "demo-admin / " in first.output and "demo-auditor / " in first.output
     again = cli("seed")
     assert "demo-admin / " not in again.output
+
+
+def visible(html: str) -> str:
+    """A page's text as a person reads it: tags, scripts and styles gone."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_bad_reopening_date_is_named_by_its_label_in_the_pages_language(xn, store):
+    token = csrf(xn, "/admin/")
+    form = {"csrf_token": token, "status": "temporarily_closed", "version": "1"}
+    response = xn.post(
+        f"/admin/stations/{XN}/status",
+        data=form | {"closed_until": "12月1日"},
+        follow_redirects=True,
+    )
+    text = visible(page(response))
+    assert "暂停至" in text and "closed_until" not in text
+    assert store.get(XN).status == "open"  # nothing saved
+    response = xn.post(
+        f"/admin/stations/{XN}/status?lang=en",
+        data=form | {"closed_until": "12月1日", "csrf_token": csrf(xn, "/admin/?lang=en")},
+        follow_redirects=True,
+    )
+    assert "Closed until" in page(response)
+
+
+def test_a_stale_status_change_says_who_and_when_in_words(xn, staff_app, store):
+    other = signed_in(staff_app, "boss")
+    assert (
+        other.post(
+            f"/admin/stations/{XN}/edit", data=edit_form(other, XN, name="乙的名字")
+        ).status_code
+        == 303
+    )
+    token = csrf(xn, "/admin/")
+    response = xn.post(
+        f"/admin/stations/{XN}/status",
+        data={"csrf_token": token, "status": "closed", "version": "1"},
+        follow_redirects=True,
+    )
+    text = visible(page(response))
+    assert "boss" in text and "11月20日 10:00" in text and "2026-11-20T" not in text
+    assert store.get(XN).status == "open"
+
+
+def test_switching_language_keeps_the_lists_search_and_page(xn):
+    html = xn.get("/admin/stations?q=驿站&sort=code&page=1").get_data(as_text=True)
+    link = re.search(r'<a class="lang" href="\?([^"]+)"', html).group(1)
+    assert set(link.replace("&amp;", "&").split("&")) >= {"sort=code", "page=1", "lang=en"}
+    assert "q=%E9%A9%BF%E7%AB%99" in link

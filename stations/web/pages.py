@@ -2,6 +2,8 @@
 "busy" page and the error pages (public pages, staff pages and the embed all render through
 these)."""
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -182,8 +184,17 @@ def _helpers():
         "field_label": columns.label,
         "term": _term,
         "when": _when,
+        "other_language": _other_language,
         "day": lambda value: words.day(value, requested_language(), now().date()),
     }
+
+
+def _other_language() -> str:
+    """The query string of this page in the other language: the list's search, filters and
+    page stay as they are."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = ["zh" if requested_language() == "en" else "en"]
+    return urlencode(args, doseq=True)
 
 
 def _when(value, relative: bool = True) -> str:

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from stations.core import (
+    columns,
     compliance,
     editing,
     hours,
@@ -225,7 +226,11 @@ def edit_station(station_id: int):
             return redirect(url_for("admin.station", station_id=station_id), 303)
         except editing.Conflict as exc:
             return render_template(
-                "admin/conflict.html", s=exc.current, change=exc.last_change, mine=data
+                "admin/conflict.html",
+                s=exc.current,
+                change=exc.last_change,
+                mine=data,
+                vocab_fields=VOCAB_FIELDS,
             ), 409
         except Invalid as exc:
             errors = _errors(exc, data, hours_error)
@@ -248,10 +253,30 @@ def set_status(station_id: int):
         version = int(request.form.get("version", ""))
         editing.update(get_store(), staff(), station_id, changes, version, now())
         flash(_("Saved."), "ok")
-    except ValueError as exc:
-        flash(str(exc), "error")
+    except Invalid as exc:  # each field by its label, in the page's language
+        lang = requested_language()
+        for field, message in field_errors.messages(exc.errors).items():
+            flash(
+                _("%(field)s: %(message)s", field=columns.label(field, lang), message=message),
+                "error",
+            )
+    except ValueError:  # the form's version field: only a tampered form gets here
+        abort(400, description=_("This form is out of date. Reload the page."))
     except editing.Conflict as exc:
-        flash(str(exc), "error")
+        change = exc.last_change
+        flash(
+            _(
+                "Changed by %(who)s at %(when)s. Nothing of yours was saved. Review the current version below, then edit again.",
+                who=(change.actor if change.user_id else _("Command line")) if change else "?",
+                when=words.when(
+                    change.at if change else exc.current.updated_at,
+                    requested_language(),
+                    now(),
+                    relative=False,
+                ),
+            ),
+            "error",
+        )
     except AccessDenied as exc:
         forbid(str(exc))
     return redirect(url_for("admin.station", station_id=station_id), 303)
