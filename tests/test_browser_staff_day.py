@@ -111,7 +111,8 @@ def test_a_staff_members_day(browser, server, database_url, tmp_path, screen):  
         page.wait_for_url("**/admin/stations/1")
         expect(page.locator("main")).to_contain_text("周一至周五 08:00–18:00；法定节假日休息")
         history = readable(page, keys)
-        assert "开放时间" in history  # the change, named by its label
+        assert "开放时间" in history  # the change, named by its label, its value in words
+        assert "Mo-Fr" not in history and "全天24小时开放" in history
         expect(page.locator(".verified-at")).to_have_text("尚未核实")
 
         # Audit it: every item passes.

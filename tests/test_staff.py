@@ -949,3 +949,29 @@ def test_switching_language_keeps_the_lists_search_and_page(xn):
     link = re.search(r'<a class="lang" href="\?([^"]+)"', html).group(1)
     assert set(link.replace("&amp;", "&").split("&")) >= {"sort=code", "page=1", "lang=en"}
     assert "q=%E9%A9%BF%E7%AB%99" in link
+
+
+def test_a_failed_audit_is_listed_by_name_and_its_failed_items_shown(staff_app, xn, store):
+    """Staff see which stations failed (not only dots on a map) and what to go back and fix."""
+    from stations.core import standards
+
+    audit_post(xn, XN, "siyou", result_sign="fail", note_sign="没有标识")
+    sign = next(i for i in standards.profiles()["siyou"].items if i.key == "sign")
+    dash = visible(page(signed_in(staff_app, "boss").get("/admin/")))
+    assert "最近一次核查未达标的站点 (1)" in dash
+    assert "城中区长江路工会驿站 · 城中区 · 11月19日 · 未达标" in dash
+    station = visible(page(xn.get(f"/admin/stations/{XN}")))
+    assert f"最近一次核查未达标的项目： {sign.zh} — 没有标识" in station
+
+
+def test_the_english_dashboard_names_the_whole_country_in_english(staff_app):
+    text = visible(page(signed_in(staff_app, "boss").get("/admin/?lang=en")))
+    assert "Dashboard · Whole country" in text and "全国" not in text
+
+
+def test_history_shows_opening_hours_in_words(xn, store):
+    xn.post(f"/admin/stations/{XN}/edit", data=edit_form(xn, XN, opening_hours="每天8:00-22:00"))
+    text = visible(page(xn.get(f"/admin/stations/{XN}")))
+    history = text[text.index("修改记录") :]
+    assert "每天 08:00–22:00" in history or "周一至周日 08:00–22:00" in history, history[:400]
+    assert "Mo-Su" not in history and "Mo-Fr" not in history

@@ -378,7 +378,7 @@ def test_audit_export_labels_every_key_in_its_language(xn):
     ]
     a2 = [r for r in rows if r[0] == "A2"]
     assert [r[5] for r in a2] == ["计划核查", "计划核查"]
-    assert {r[8] for r in a2} == {"不达标"} and [r[10] for r in a2] == ["不符合", "符合"]
+    assert {r[8] for r in a2} == {"未达标"} and [r[10] for r in a2] == ["不符合", "符合"]
     assert a2[0][4] == "2026-09-01" and a2[1][12] == "2026-10-31"  # sortable dates
     flat = " ".join(" ".join(r) for r in rows[1:])
     assert [r[3] for r in a2] == ["七个一（贵州）"] * 2

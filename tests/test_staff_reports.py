@@ -280,8 +280,8 @@ def test_station_history_reads_as_labels(xn, store):
     )  # fmt: skip
     html = page(xn.get(f"/admin/stations/{XN}"))
     history = text(html[html.index('class="grid history"') :])
-    assert "开放时间: Mo-Fr 08:00-18:00; PH off" in history
-    assert "开放时间: Mo-Su 07:00-22:00" in history
+    assert "开放时间: 周一至周五 08:00–18:00；法定节假日休息" in history
+    assert "开放时间: 周一至周日 07:00–22:00" in history
     assert "纬度: 36.6171" in history and "纬度: 36.6175" in history
     assert "状态: 开放" in history and "状态: 暂停开放" in history
     assert "暂停至: 12月1日" in history
@@ -292,7 +292,7 @@ def test_station_history_reads_as_labels(xn, store):
     assert not ISO.search(main(html))
     en = page(xn.get(f"/admin/stations/{XN}?lang=en"))
     history = text(en[en.index('class="grid history"') :])
-    assert "Opening hours: Mo-Su 07:00-22:00" in history and "Latitude: 36.6175" in history
+    assert "Opening hours: Mon–Sun 07:00–22:00" in history and "Latitude: 36.6175" in history
     assert "Edited" in history and "Imported" in history and "Command line" in history
     assert "Status: Temporarily closed" in history and "Facilities: Toilet, AED" in history
     assert not re.search(r"\b(lat|opening_hours|update|import|command line)\b", history)

@@ -139,7 +139,7 @@ AUDIT_COLUMNS = Vocabulary(
     ),
 )
 OUTCOMES = Vocabulary(
-    "audit_outcome", (Term("passed", "达标", "Passed"), Term("failed", "不达标", "Not passed"))
+    "audit_outcome", (Term("passed", "达标", "Passed"), Term("failed", "未达标", "Not passed"))
 )
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.sansio.response import Response as AnyResponse
 
-from stations.core import columns, labels, words
+from stations.core import columns, hours, labels, words
 from stations.core.vocab import FACILITIES, STATUSES
 from stations.store import StoreBusy
 from stations.web.context import now
@@ -185,6 +185,7 @@ def _helpers():
         "term": _term,
         "when": _when,
         "other_language": _other_language,
+        "hours_words": lambda expr: hours.describe(expr, requested_language()),
         "day": lambda value: words.day(value, requested_language(), now().date()),
     }
 

@@ -48,13 +48,17 @@ class ListArgs:
 
     def sort_link(self, key: str) -> str:
         """The column header's link: sort by key, or turn the direction if it already is."""
-        descending = not self.descending if key == self.sort else False
+        descending = not self.descending if key == self.sort else key in MOST_FIRST
         return self.link(sort=key, dir="desc" if descending else "", page=1)
 
     def aria_sort(self, key: str) -> str | None:
         if key != self.sort:
             return None
         return "descending" if self.descending else "ascending"
+
+
+# Counts a person sorts by to see the biggest first (open reports): their first click sorts down.
+MOST_FIRST = ("reports",)
 
 
 def _one(name: str) -> str:

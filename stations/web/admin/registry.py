@@ -180,13 +180,29 @@ def station(station_id: int):
     store, moment = get_store(), now()
     latest = store.latest_audits([s.id]).get(s.id)
     live = present.live_state(s, moment)
+    profiles = standards.profiles()
+    # What the last audit found wrong, item by item: what staff go back to fix
+    failed_items = []
+    if latest is not None and not latest.passed:
+        profile = profiles.get(latest.profile)
+        names = (
+            {i.key: (i.zh if requested_language() == "zh" else i.en) for i in profile.items}
+            if profile
+            else {}
+        )
+        failed_items = [
+            (names.get(i.item, i.item), i.note)
+            for i in store.audit_items(latest.id)
+            if i.result == "fail"
+        ]
     return render_template(
         "admin/station.html",
+        failed_items=failed_items,
         s=s,
         history=store.history(s.id),
         audits=store.audits_for(s.id),
         latest=latest,
-        profiles=standards.profiles(),
+        profiles=profiles,
         live=live,
         open_badge=_open_now_badge(s, live, moment),
         published=is_published(s),
@@ -319,10 +335,19 @@ def dashboard():
     lang = requested_language()
     figs = compliance.figures(store, user.region, moment, audit_interval())
     failing = [
-        {"id": f.station.id, "name": f.station.name, "lat": f.station.lat, "lon": f.station.lon}
+        {
+            "id": f.station.id,
+            "name": f.station.name,
+            "lat": f.station.lat,
+            "lon": f.station.lon,
+            "district": f.station.district,
+            "visited_on": f.last_audit.visited_on,
+            "score": f.last_audit.score,
+        }
         for f in figs.stations
         if f.last_audit is not None and not f.last_audit.passed
     ]
+    failing.sort(key=lambda f: (f["district"], f["name"]))
     counted = [f.station for f in figs.stations]
     centre = (
         (sum(s.lat for s in counted) / len(counted), sum(s.lon for s in counted) / len(counted))
