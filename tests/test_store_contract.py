@@ -791,7 +791,8 @@ def test_every_protocol_method_has_a_contract_test():
     here = Path(__file__).parent
     source = "".join(
         (here / name).read_text(encoding="utf-8")
-        for name in ("test_store_contract.py", "test_checkins.py")
+        # accounts' store methods are pinned, on every store, in test_accounts.py
+        for name in ("test_store_contract.py", "test_checkins.py", "test_accounts.py")
     )
     methods = [
         name
@@ -857,3 +858,43 @@ def test_searching_published_stations_by_text(store):
     # Wildcards are text.
     assert codes("%") == ["XN-2"] and codes("_") == ["XN-2"] and codes("100%_") == ["XN-2"]
     assert codes("0%_驿") == ["XN-2"] and codes("%驿站%") == []
+
+
+def test_report_queue_and_verification_in_the_store(store):
+    """The staff's report queue as the store pages it (filters, search, orders, overdue, total),
+    the districts it offers, and "last verified" only ever moving forward, version untouched."""
+    saved = load(
+        store,
+        station("XN-1", near(XINING, 0), name="城中区甲站"),
+        station("XN-2", near(XINING, 80), name="城中区乙站"),
+        station("HF-1", HEFEI, name="合肥站"),
+    )
+    xn1, xn2, hf = saved["XN-1"].id, saved["XN-2"].id, saved["HF-1"].id
+    at = "2026-11-{:02d}T09:00:00+08:00".format
+    first = store.add_checkin(xn1, "locked", None, "a", at(10), False)
+    store.add_checkin(xn2, "broken", "microwave", "b", at(12), False)
+    third = store.add_checkin(xn1, "not_found", None, "c", at(14), False)
+    store.add_checkin(hf, "locked", None, "d", at(15), False)
+    store.set_report_status(third, "resolved", None, at(16), "已处理")
+
+    def codes(**kw):
+        page, total = store.find_reports("63", **({"statuses": ("new", "acknowledged")} | kw))
+        return [(r.kind, r.station_id) for r in page], total
+
+    assert codes() == ([("broken", xn2), ("locked", xn1)], 2)  # newest first, Hefei not here
+    assert codes(order="oldest") == ([("locked", xn1), ("broken", xn2)], 2)
+    assert codes(statuses=("resolved",)) == ([("not_found", xn1)], 1)
+    assert codes(kinds=("broken",)) == ([("broken", xn2)], 1)
+    assert codes(q="甲") == ([("locked", xn1)], 1)
+    assert codes(q="XN-2") == ([("broken", xn2)], 1)
+    assert codes(stale_before=at(11)) == ([("locked", xn1)], 1)  # waiting since the 10th
+    assert codes(limit=1, offset=1) == ([("locked", xn1)], 2)  # a page, and the total
+    assert codes(adcode=saved["HF-1"].adcode) == ([], 0)
+    assert store.report_districts("63") == [(saved["XN-1"].adcode, saved["XN-1"].district)]
+    assert [r.id for r in store.station_reports(xn1)] == [third, first]
+
+    version = store.get(xn1).version
+    assert store.set_verified(xn1, at(20)) is True
+    assert store.get(xn1).verified_at == at(20)
+    assert store.set_verified(xn1, at(18)) is False  # never back
+    assert (store.get(xn1).verified_at, store.get(xn1).version) == (at(20), version)
