@@ -154,9 +154,12 @@ def test_staff_pages_fit_a_phone(browser, server, database_url, tmp_path):  # no
         if name == "regions":
             labels = card_labels(page, "table.regions")
             assert [shown for shown, _ in labels[1:]] == [f'"{head}："' for _, head in labels[1:]]
-            assert page.locator("table.regions tbody tr").first.evaluate(
-                "tr => getComputedStyle(tr).display"
-            ) == "block"
+            assert (
+                page.locator("table.regions tbody tr").first.evaluate(
+                    "tr => getComputedStyle(tr).display"
+                )
+                == "block"
+            )
         if name == "edit":
             # the credit line and the scale bar side by side, not on top of each other
             credit = page.locator(".edit-map .leaflet-control-attribution").bounding_box()
