@@ -32,3 +32,19 @@ def order_by(sort: str, descending: bool) -> str:
 def check_page(offset: int, limit: int) -> None:
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"offset must be 0 or more and limit 1 to {MAX_PAGE}")
+
+
+_SEARCHED = ("name", "code", "address", "city", "district")
+
+
+def page_where(q: str, status: str, adcode: str, region: str, mark: str, like_op: str):
+    """The WHERE clause of a station page and its parameters, in a store's placeholder (mark:
+    '?' or '%s') and case-insensitive LIKE (SQLite's LIKE, PostgreSQL's ILIKE on "C" text):
+    the region, an optional status and district, q anywhere in the searched columns."""
+    found = " or ".join(f"{c} {like_op} {mark} escape '\\'" for c in _SEARCHED)
+    where = (
+        f"where adcode like {mark} and ({mark} = '' or status = {mark})"
+        f" and ({mark} = '' or adcode = {mark}) and ({mark} = '' or {found})"
+    )
+    params = [region + "%", status, status, adcode, adcode, q, *[like(q)] * len(_SEARCHED)]
+    return where, params

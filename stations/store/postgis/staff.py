@@ -258,15 +258,8 @@ class StaffQueries(Connected):
     ) -> tuple[list[Station], int]:
         listing.check_page(offset, limit)
         order = listing.order_by(sort, descending)
-        pattern = listing.like(q)
         # ILIKE on "C" text: ASCII case-insensitive, as SQLite's LIKE
-        where = """
-            where adcode like %s and (%s = '' or status = %s) and (%s = '' or adcode = %s)
-              and (%s = '' or name ilike %s escape '\\' or code ilike %s escape '\\'
-                   or address ilike %s escape '\\' or city ilike %s escape '\\'
-                   or district ilike %s escape '\\')
-        """
-        params = [region + "%", status, status, adcode, adcode, q, *[pattern] * 5]
+        where, params = listing.page_where(q, status, adcode, region, "%s", "ilike")
         total = self._value(f"select count(*) from stations {where}", params)
         rows = self._query(
             f"select {SELECT} from stations {where} order by {order} limit %s offset %s",

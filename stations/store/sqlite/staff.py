@@ -253,14 +253,7 @@ class StaffQueries(Connected):
     ) -> tuple[list[Station], int]:
         listing.check_page(offset, limit)
         order = listing.order_by(sort, descending)
-        pattern = listing.like(q)
-        where = """
-            where adcode like ? and (? = '' or status = ?) and (? = '' or adcode = ?)
-              and (? = '' or name like ? escape '\\' or code like ? escape '\\'
-                   or address like ? escape '\\' or city like ? escape '\\'
-                   or district like ? escape '\\')
-        """
-        params = [region + "%", status, status, adcode, adcode, q, *[pattern] * 5]
+        where, params = listing.page_where(q, status, adcode, region, "?", "like")
         total = self.db.conn.execute(f"select count(*) from stations {where}", params).fetchone()[0]
         rows = self._query(
             f"select * from stations {where} order by {order} limit ? offset ?",
