@@ -181,3 +181,42 @@ def checkin_values(
     """CHECKIN_INSERT's values: a positive check-in is resolved as it is made."""
     status = "resolved" if verified else "new"
     return [station_id, kind, facility, client_hash, now, status, address_hash, submission, pending]
+
+
+def report_where(
+    mark: str,
+    like_op: str,
+    region: str,
+    statuses,
+    kinds=(),
+    adcode: str = "",
+    q: str = "",
+    stale_before: str | None = None,
+) -> tuple[str, list]:
+    """The report queue's WHERE condition (checkins c joined to stations s) and its parameters
+    in a store's placeholder (mark) and case-insensitive LIKE: the region's problem reports in
+    these statuses, of these kinds and district if given, the station's name or code containing
+    q, and with stale_before only open ones not moved on since then."""
+
+    def marks(n: int) -> str:
+        return ", ".join([mark] * n)
+
+    where = [f"s.adcode like {mark}", "c.kind != 'ok'", f"c.status in ({marks(len(statuses))})"]
+    params: list = [region + "%", *statuses]
+    if kinds:
+        where.append(f"c.kind in ({marks(len(kinds))})")
+        params.extend(kinds)
+    if adcode:
+        where.append(f"s.adcode = {mark}")
+        params.append(adcode)
+    if q:
+        where.append(
+            f"(s.name {like_op} {mark} escape '\\' or s.code {like_op} {mark} escape '\\')"
+        )
+        params += [like_contains(q)] * 2
+    if stale_before is not None:
+        where.append(
+            f"c.status in ('new', 'acknowledged') and coalesce(c.status_at, c.created_at) <= {mark}"
+        )
+        params.append(stale_before)
+    return " and ".join(where), params

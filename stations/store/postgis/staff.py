@@ -421,23 +421,9 @@ class StaffQueries(Connected):
         limit: int = 20,
         offset: int = 0,
     ) -> tuple[list[Report], int]:
-        where = ["s.adcode like %s", "c.kind != 'ok'", "c.status = any(%s::text[])"]
-        params: list[Any] = [region + "%", list(statuses)]
-        if kinds:
-            where.append("c.kind = any(%s::text[])")
-            params.append(list(kinds))
-        if adcode:
-            where.append("s.adcode = %s")
-            params.append(adcode)
-        if q:
-            where.append("(s.name ilike %s escape '\\' or s.code ilike %s escape '\\')")
-            params += [records.like_contains(q)] * 2
-        if stale_before is not None:
-            where.append(
-                "c.status in ('new', 'acknowledged') and coalesce(c.status_at, c.created_at) <= %s"
-            )
-            params.append(stale_before)
-        condition = " and ".join(where)
+        condition, params = records.report_where(
+            "%s", "ilike", region, statuses, kinds, adcode, q, stale_before
+        )
         sql = f"select count(*) from checkins c join stations s on s.id = c.station_id where {condition}"
         total = self._value(sql, params)
         sql = f"{_REPORTS} where {condition} order by {records.REPORT_ORDERS[order]} limit %s offset %s"

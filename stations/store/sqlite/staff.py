@@ -408,27 +408,9 @@ class StaffQueries(Connected):
         limit: int = 20,
         offset: int = 0,
     ) -> tuple[list[Report], int]:
-        where = [
-            "s.adcode like ?",
-            "c.kind != 'ok'",
-            f"c.status in ({', '.join('?' * len(statuses))})",
-        ]
-        params: list[Any] = [region + "%", *statuses]
-        if kinds:
-            where.append(f"c.kind in ({', '.join('?' * len(kinds))})")
-            params.extend(kinds)
-        if adcode:
-            where.append("s.adcode = ?")
-            params.append(adcode)
-        if q:
-            where.append("(s.name like ? escape '\\' or s.code like ? escape '\\')")
-            params += [records.like_contains(q)] * 2
-        if stale_before is not None:
-            where.append(
-                "c.status in ('new', 'acknowledged') and coalesce(c.status_at, c.created_at) <= ?"
-            )
-            params.append(stale_before)
-        condition = " and ".join(where)
+        condition, params = records.report_where(
+            "?", "like", region, statuses, kinds, adcode, q, stale_before
+        )
         sql = f"select count(*) from checkins c join stations s on s.id = c.station_id where {condition}"
         total = self.db.conn.execute(sql, params).fetchone()[0]
         sql = (
