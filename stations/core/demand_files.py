@@ -9,7 +9,6 @@ Files are read with the station readers' limits and their hostile-input guards.
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,7 +101,7 @@ def _read(path: Path) -> tuple[list[_Row], set[str]]:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise readers.FileRejected(f"cannot read {path}: {exc.strerror}") from None
+        raise readers.FileRejected(f"cannot read {path.name}: {exc.strerror}") from None
     if size > readers.MAX_FILE_BYTES:
         raise readers.FileRejected(
             f"{path.name} is {size / 2**20:.0f} MB; the limit is {readers.MAX_FILE_BYTES // 2**20} MB"
@@ -193,42 +192,25 @@ def _csv(data: bytes) -> tuple[list[str], _Body]:
 
 
 def _xlsx(path: Path) -> tuple[list[str], _Body]:
-    import openpyxl  # parses through defusedxml when it is installed
+    # streamed with every part bounded; rows counted, never the declared dimension trusted
+    header, body = readers.xlsx_rows(path, max_rows=readers.MAX_ROWS)
 
-    readers._check_xlsx(path, readers.MAX_ROWS)  # macros, bombs, entities, too many rows
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise readers.FileRejected(f"the workbook cannot be read: {exc}") from None
-    try:
-        cells = wb.worksheets[0].iter_rows(values_only=True)
-        try:
-            header = [str(v) if v is not None else "" for v in next(cells)]
-        except StopIteration:
-            raise readers.FileRejected("the first sheet is empty") from None
-        rows = []
-        for number, raw in enumerate(cells, start=2):
-            values = [readers._cell_text(v) for v in raw]
-            if any(str(v).strip() for v in values):
-                rows.append((f"row {number}", values, None))
-    finally:
-        wb.close()
-    return header, iter(rows)
+    def rows() -> _Body:
+        for where, cells, problems in body:
+            width = max(cells, default=-1) + 1
+            values = [readers._cell_text(cells.get(i)) for i in range(width)]
+            problem = "; ".join(
+                f"column {p.column}: {p.message}" if p.column else p.message for p in problems
+            )
+            yield where, values, problem or None
+
+    return header, rows()
 
 
 def _geojson(data: bytes) -> tuple[list[_Row], set[str]]:
-    try:
-        doc = json.loads(
-            data.decode("utf-8-sig"),
-            object_pairs_hook=readers._no_duplicates,  # a repeated key is refused, not overwritten
-            parse_constant=readers._bad_constant,  # NaN and Infinity are not JSON
-        )
-    except UnicodeDecodeError:
-        raise readers.FileRejected("GeoJSON must be UTF-8 (RFC 7946)") from None
-    except json.JSONDecodeError as exc:
-        raise readers.FileRejected(
-            f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
-        ) from None
+    # a repeated key is refused, not overwritten; NaN, Infinity, deep nesting and numbers
+    # beyond a float are refused or made infinite (and refused per row below)
+    doc = readers.load_json(data)
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise readers.FileRejected("expected a GeoJSON FeatureCollection of Point features")
     features = doc.get("features") if doc["type"] == "FeatureCollection" else [doc]
@@ -262,9 +244,11 @@ def _geojson(data: bytes) -> tuple[list[_Row], set[str]]:
         elif (
             not isinstance(coords, list)
             or len(coords) not in (2, 3)
-            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
+            or not all(readers.finite_number(c) for c in coords)
         ):
-            row.values[""] = "coordinates must be [lon, lat] (optionally with altitude)"
+            row.values[""] = (
+                "coordinates must be [lon, lat] finite numbers (optionally with altitude)"
+            )
         else:
             row.values["lon"], row.values["lat"] = coords[0], coords[1]  # x is longitude
     return rows, fields | {"lat", "lon"}

@@ -131,6 +131,18 @@ def plan_import(
                     RowError(row.label, row.headers.get(e.field, e.field), e.message)
                 )
             continue
+        except (OverflowError, RecursionError, TypeError, ArithmeticError):
+            # a value beyond what the calendar or a float can hold (year 1 at +14:00): the
+            # row is refused by name, never the whole import with a traceback
+            f = _out_of_range(raw)
+            plan.errors.append(
+                RowError(
+                    row.label,
+                    row.headers.get(f, f) if f else None,
+                    "is out of range (a date beyond the calendar or a number beyond any real value)",
+                )
+            )
+            continue
         if scope is not None:
             try:
                 require_write(scope, station.adcode)
@@ -165,6 +177,24 @@ def plan_import(
         plan.warnings.append("the file has a header but no stations")
     plan.warnings += near_duplicates(store, valid)
     return plan
+
+
+def _out_of_range(raw: dict) -> str | None:
+    """The field of a record that no check can take (None if it cannot be told)."""
+    from stations.core.model import parse_date, parse_timestamp
+
+    for f, parse in (("verified_at", parse_timestamp), ("closed_until", parse_date)):
+        if raw.get(f) not in (None, ""):
+            try:
+                parse(raw[f])
+            except (OverflowError, ArithmeticError):
+                return f
+            except ValueError:
+                pass
+    for f, value in raw.items():
+        if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+            return str(f)
+    return None
 
 
 def apply_plan(

@@ -8,19 +8,23 @@ Row numbers are those a person sees: the spreadsheet row (the header is row 1) o
 import csv
 import io
 import json
+import math
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stations.core import xlsx_stream
 from stations.core.columns import DERIVED, field_for
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_CELL = 2000  # characters; the longest real field (address) is far shorter
 MAX_ROWS = 200_000
-# XLSX: refuse before parsing when the unpacked parts would be too big or too compressed.
-MAX_UNPACKED_BYTES = 300 * 1024 * 1024
-MAX_RATIO = 200
+# XLSX: the limits on its parts are in xlsx_stream.
+MAX_UNPACKED_BYTES = xlsx_stream.MAX_UNPACKED_BYTES
+MAX_RATIO = xlsx_stream.MAX_RATIO
 
 
 class FileRejected(ValueError):
@@ -56,7 +60,7 @@ def read(path: str | Path, *, max_rows: int = MAX_ROWS) -> Table:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise FileRejected(f"cannot read {path}: {exc.strerror}") from None
+        raise FileRejected(f"cannot read {path.name}: {exc.strerror}") from None
     if size > MAX_FILE_BYTES:
         raise FileRejected(
             f"{path.name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB"
@@ -208,23 +212,8 @@ def read_csv(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?[A-Z]+(\d+)"')
 
 
-def _first_sheet(zf: zipfile.ZipFile) -> str:
-    import defusedxml.ElementTree as ET
-
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-    rid_attr = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    workbook = ET.fromstring(zf.read("xl/workbook.xml"))
-    sheet = workbook.find("m:sheets/m:sheet", ns)
-    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels:
-        if sheet is not None and rel.get("Id") == sheet.get(rid_attr):
-            target = rel.get("Target").lstrip("/")
-            return target if target.startswith("xl/") else "xl/" + target
-    raise FileRejected("the workbook has no worksheet")
-
-
 def _check_xlsx(path: Path, max_rows: int) -> None:
-    """Refuse legacy, macro, bomb and over-long workbooks from the zip's metadata alone."""
+    """Refuse legacy and macro workbooks and entity declarations from the zip alone."""
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
@@ -235,48 +224,36 @@ def _check_xlsx(path: Path, max_rows: int) -> None:
         raise FileRejected("this is not an .xlsx workbook (not a zip file)")
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise FileRejected("the .xlsx file is damaged (not a readable zip)") from None
     with zf:
-        names = set(zf.namelist())
-        content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        infos = zf.infolist()
+        if len(infos) > xlsx_stream.MAX_MEMBERS:
+            raise FileRejected(
+                f"the workbook holds {len(infos):,} files; a workbook has far fewer than "
+                f"{xlsx_stream.MAX_MEMBERS:,}"
+            )
+        names = {i.filename for i in infos}
         if (
             path.suffix.lower() == ".xlsm"
             or "xl/vbaProject.bin" in names
-            or b"macroEnabled" in content_types
+            or b"macroEnabled" in _head(zf, "[Content_Types].xml", 1024 * 1024)
         ):
             raise FileRejected("macro-enabled workbooks (.xlsm) are refused; save as a plain .xlsx")
-        if "xl/workbook.xml" not in names:
-            raise FileRejected("this zip is not an Excel workbook (no xl/workbook.xml)")
-        total = 0
-        for info in zf.infolist():
-            total += info.file_size
-            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1
-            ):
-                raise FileRejected(
-                    f"{info.filename} unpacks {info.file_size // max(info.compress_size, 1)}:1 "
-                    "(a decompression bomb?); refused"
-                )
-        if total > MAX_UNPACKED_BYTES:
-            raise FileRejected(
-                f"the workbook unpacks to {total / 2**20:.0f} MB; the limit is {MAX_UNPACKED_BYTES // 2**20} MB"
-            )
         for name in names:
             if name.endswith((".xml", ".rels")):
-                with zf.open(name) as part:
-                    head = part.read(4096)
+                head = _head(zf, name, 4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise FileRejected(f"{name} declares XML entities (an entity bomb?); refused")
-        sheet = _first_sheet(zf)
-        with zf.open(sheet) as part:
-            head = part.read(64 * 1024)
-        if m := _DIMENSION.search(head):
-            rows = int(m.group(1))
-            if rows - 1 > max_rows:
-                raise FileRejected(
-                    f"the sheet has {rows:,} rows; the limit is {max_rows:,} stations per import"
-                )
+
+
+def _head(zf: zipfile.ZipFile, name: str, size: int) -> bytes:
+    """The first bytes of a member (none if it is missing or cannot be unpacked)."""
+    try:
+        with zf.open(name) as part:
+            return part.read(size)
+    except (KeyError, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, zlib.error):
+        return b""
 
 
 def _cell_text(value):
@@ -289,36 +266,102 @@ def _cell_text(value):
     return value  # str, or a datetime the model parses as a date
 
 
-def read_xlsx(path: Path, *, max_rows: int = MAX_ROWS) -> Table:
-    import openpyxl  # parses through defusedxml when it is installed
+XlsxRow = tuple[str, dict[int, object], list[Problem]]  # (label, column -> value, problems)
 
+
+def xlsx_rows(path: Path, *, max_rows: int = MAX_ROWS) -> tuple[list[str], Iterator[XlsxRow]]:
+    """The first sheet's header (its first row that holds anything) and its other rows that
+    hold anything, as (label, column index -> value, problems).
+
+    The sheet is streamed (xlsx_stream) with its parts bounded; its rows are counted, never
+    taken from its declared dimension, and more than max_rows refuses the file."""
     _check_xlsx(path, max_rows)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise FileRejected(f"the workbook cannot be read: {exc}") from None
+        wb = xlsx_stream.open_workbook(path, max_cell=MAX_CELL)
+    except xlsx_stream.FileRejected as exc:
+        raise FileRejected(str(exc)) from None
     try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        head = wb.head(wb.sheet, 64 * 1024)
+        declared = int(m.group(1)) if (m := _DIMENSION.search(head)) else None
+        if declared is not None and declared - 1 > max_rows:
+            raise FileRejected(
+                f"the sheet has {declared:,} rows; the limit is {max_rows:,} stations per import"
+            )
+        held = xlsx_stream.count_rows(wb)
+        if held - 1 > max_rows:
+            said = f" (its dimension claims {max(declared - 1, 0):,})" if declared else ""
+            raise FileRejected(
+                f"the sheet holds {held - 1:,} rows below its header{said}; "
+                f"the limit is {max_rows:,} stations per import"
+            )
+        stream = xlsx_stream.rows(wb)
+        first = next(stream, None)
+    except xlsx_stream.FileRejected as exc:
+        wb.zf.close()
+        raise FileRejected(str(exc)) from None
+    except BaseException:
+        wb.zf.close()
+        raise
+    if first is None:
+        wb.zf.close()
+        raise FileRejected("the first sheet is empty")
+    width = max([*first.cells, *(c for c, _ in first.problems)]) + 1
+    raw_headers = [str(_cell_text(first.cells.get(i))) for i in range(width)]
+    for column, message in first.problems:
+        wb.zf.close()
+        raise FileRejected(
+            f"row {first.number}, column {xlsx_stream.column_name(column)}: {message}"
+        )
+    if any(isinstance(v, xlsx_stream.TooLong) for v in first.cells.values()):
+        wb.zf.close()
+        raise FileRejected(
+            f"row {first.number}: a header cell is longer than {MAX_CELL:,} characters"
+        )
+
+    def name(column: int) -> str:
+        header = raw_headers[column].strip() if column < len(raw_headers) else ""
+        return header or xlsx_stream.column_name(column)
+
+    def body() -> Iterator[XlsxRow]:
+        taken = 0
         try:
-            raw_headers = [str(v) if v is not None else "" for v in next(it)]
-        except StopIteration:
-            raise FileRejected("the first sheet is empty") from None
+            for row in stream:
+                problems = [Problem(name(c), m) for c, m in row.problems]
+                for c, v in row.cells.items():
+                    if isinstance(v, xlsx_stream.TooLong):
+                        problems.append(
+                            Problem(
+                                name(c),
+                                f"cell is {v.length:,} characters; cells are limited to {MAX_CELL:,}",
+                            )
+                        )
+                if not problems and not any(str(v).strip() for v in row.cells.values()):
+                    continue
+                taken += 1
+                if taken > max_rows:
+                    raise FileRejected(f"more than {max_rows:,} rows; split the file")
+                yield f"row {row.number}", row.cells, problems
+        except xlsx_stream.FileRejected as exc:
+            raise FileRejected(str(exc)) from None
+        finally:
+            wb.zf.close()
+
+    return raw_headers, body()
+
+
+def read_xlsx(path: Path, *, max_rows: int = MAX_ROWS) -> Table:
+    raw_headers, body = xlsx_rows(path, max_rows=max_rows)
+    try:
         headers, ignored, by_index = _map_headers(raw_headers)
-        rows: list[Row] = []
-        for number, values in enumerate(it, start=2):
-            values = [_cell_text(v) for v in values]
-            if not any(str(v).strip() for v in values):
-                continue
-            if len(rows) >= max_rows:
-                raise FileRejected(f"more than {max_rows:,} rows; split the file")
-            row = Row(f"row {number}", headers=headers)
-            row.problems += _cell_problems(row.label, values, by_index, raw_headers)
-            if not row.problems:
-                row.record = {f: values[i] if i < len(values) else "" for i, f in by_index.items()}
-            rows.append(row)
-    finally:
-        wb.close()
+    except FileRejected:
+        body.close()  # type: ignore[attr-defined]
+        raise
+    rows: list[Row] = []
+    for label, cells, problems in body:
+        row = Row(label, headers=headers, problems=problems)
+        if not problems:
+            row.record = {f: _cell_text(cells.get(i)) for i, f in by_index.items()}
+        rows.append(row)
     return Table(rows, headers, ignored)
 
 
@@ -344,10 +387,25 @@ def _bad_constant(name):
     raise FileRejected(f"{name} is not valid JSON (RFC 8259); coordinates must be finite numbers")
 
 
-def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one too long for a 64-bit integer becomes a float (infinite beyond
+    a float's range), which the coordinate and field checks refuse by name."""
+    return int(text) if len(text) <= 19 else float(text)
+
+
+def finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_json(data: bytes):
+    """A JSON document with repeated keys marked (_Object.duplicates); FileRejected for
+    anything that is not RFC 8259 JSON, or nests deeper than Python can follow."""
     try:
-        doc = json.loads(
-            data.decode("utf-8-sig"), object_pairs_hook=_no_duplicates, parse_constant=_bad_constant
+        return json.loads(
+            data.decode("utf-8-sig"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_bad_constant,
+            parse_int=_parse_int,
         )
     except UnicodeDecodeError:
         raise FileRejected("GeoJSON must be UTF-8 (RFC 7946)") from None
@@ -355,6 +413,12 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         raise FileRejected(
             f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
         ) from None
+    except RecursionError:
+        raise FileRejected("the JSON is nested too deeply; GeoJSON needs a few levels") from None
+
+
+def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
+    doc = load_json(data)
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise FileRejected("expected a GeoJSON FeatureCollection of Point features")
     if isinstance(doc, _Object) and doc.duplicates:
@@ -410,10 +474,13 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
         if (
             not isinstance(coords, list)
             or len(coords) not in (2, 3)
-            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
+            or not all(finite_number(c) for c in coords)
         ):
             row.problems.append(
-                Problem("geometry", "coordinates must be [lon, lat] (optionally with altitude)")
+                Problem(
+                    "geometry",
+                    "coordinates must be [lon, lat] finite numbers (optionally with altitude)",
+                )
             )
             continue
         if len(coords) == 3:

@@ -305,6 +305,8 @@ def set_status(station_id: int):
 def import_file():
     if request.method == "GET":
         return render_template("admin/import.html", plan=None)
+    if not staff().can_write:  # before the upload is read: a viewer never reaches the parser
+        forbid(_("Your account is read-only."))
     upload = request.files.get("file")
     if not upload or not upload.filename:
         return render_template("admin/import.html", plan=None, error=_("Choose a file.")), 400

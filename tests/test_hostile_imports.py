@@ -1,0 +1,175 @@
+"""Imports that cannot be turned against the server: every file of the hostile corpus
+(tests/hostile_files.py) is refused with its problem named — a 400 on the staff page, one
+non-zero CLI exit, no traceback, no server path — and the database is left as it was. A viewer's
+upload is refused before anything reads it."""
+
+import html
+import tempfile
+import time
+
+import hostile_files
+import pytest
+from hostile_files import CORPUS
+from staff_helpers import csrf, make_users, signed_in, staff_app_for
+
+from conftest import snapshot
+
+XLSX_FILE_LEVEL = [
+    "shared-strings-bomb",
+    "lying-dimension",
+    "no-workbook-rels",
+    "missing-sheet",
+    "relationship-without-target",
+    "malformed-workbook",
+    "beyond-last-column",
+]
+
+
+@pytest.fixture
+def staff_app(seeded, database_url, clock, store, tmp_path):
+    make_users(store)
+    return staff_app_for(database_url, clock, tmp_path)
+
+
+@pytest.fixture
+def hf(staff_app):
+    return signed_in(staff_app, "hf-admin")
+
+
+def post_file(client, url, path, **form):
+    token = csrf(client, "/admin/import")
+    with open(path, "rb") as f:
+        return client.post(
+            url,
+            data={"csrf_token": token, **form, "file": (f, path.name)},
+            content_type="multipart/form-data",
+        )
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_each_hostile_file_is_refused_by_name_on_the_page_and_the_cli(
+    name, hf, cli, seeded, tmp_path
+):
+    build, file_name, expected = CORPUS[name]
+    path = build(tmp_path / file_name)
+    before = snapshot(seeded)
+
+    started = time.monotonic()
+    response = post_file(hf, "/admin/import", path, apply="1")
+    web_seconds = time.monotonic() - started
+    page = text_of(response)
+    assert response.status_code == 400, page[:2000]
+    assert expected in page
+    assert "Traceback" not in page and tempfile.gettempdir() not in page
+    assert str(tmp_path) not in page
+    assert web_seconds < 10
+
+    result = cli("import", path)
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize("name", XLSX_FILE_LEVEL)
+def test_each_hostile_workbook_is_refused_as_a_demand_layer(name, hf, cli, seeded, tmp_path):
+    build, file_name, expected = CORPUS[name]
+    path = build(tmp_path / file_name)
+    before = snapshot(seeded)
+    response = post_file(hf, "/admin/coverage/layers", path, name="敌意", kind="demand")
+    page = text_of(response)
+    assert response.status_code == 400
+    assert expected in page and tempfile.gettempdir() not in page
+    result = cli("import-demand", path, "--layer", "敌意")
+    assert result.exit_code == 1 and expected in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert snapshot(seeded) == before
+
+
+def test_the_cli_refusal_of_a_lying_sheet_is_one_line_and_imports_nothing(cli, seeded, tmp_path):
+    """The red team's sheet: dimension A1:D2, 250,001 rows. It was planned as "1 unchanged"
+    and imported one row with exit 0."""
+    path = hostile_files.lying_dimension(tmp_path / "long.xlsx")
+    before = snapshot(seeded)
+    result = cli("import", path)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {path}: the sheet holds 250,001 rows below its header (its dimension claims 1);"
+        " the limit is 200,000 stations per import; nothing was imported"
+    ]
+    assert snapshot(seeded) == before
+
+
+def test_rows_past_the_limit_are_caught_while_streaming_when_the_scan_is_fooled(
+    tmp_path, monkeypatch
+):
+    from stations.core import readers, xlsx_stream
+
+    path = hostile_files.legitimate(tmp_path / "thirty.xlsx", 30)
+    monkeypatch.setattr(xlsx_stream, "count_rows", lambda wb: 2)  # as if the scan saw two
+    with pytest.raises(readers.FileRejected, match="more than 20 rows"):
+        readers.read(path, max_rows=20)
+
+
+def test_a_legitimate_workbook_still_imports(cli, seeded, tmp_path, store):
+    path = hostile_files.legitimate(tmp_path / "ok.xlsx", 50)
+    result = cli("import", path)
+    assert result.exit_code == 0, result.output
+    assert "50 new, 0 updated, 0 unchanged" in result.output
+    assert store.by_codes({"LEGIT-000049"})["LEGIT-000049"].name == "合法驿站49"
+
+
+def test_a_date_formatted_cell_becomes_a_date(tmp_path):
+    from stations.core import readers
+
+    rows = [
+        hostile_files.row_xml(1, [*hostile_files.HEADER, "closed_until"]),
+        hostile_files.row_xml(
+            2, hostile_files.ROW, hostile_files.cell("E2", "46387", "n", style=1)
+        ),
+    ]
+    path = hostile_files.write_xlsx(tmp_path / "d.xlsx", hostile_files.sheet_xml(rows))
+    table = readers.read(path)
+    assert str(table.rows[0].record["closed_until"]) == "2026-12-31 00:00:00"
+
+
+@pytest.mark.parametrize(
+    "url, form",
+    [
+        ("/admin/import", {"apply": "1"}),
+        ("/admin/coverage/layers", {"name": "炸弹", "kind": "demand"}),
+    ],
+)
+def test_a_viewer_upload_is_refused_before_any_parser_runs(
+    url, form, staff_app, seeded, tmp_path, monkeypatch
+):
+    from stations.core import demand_files, readers, xlsx_stream
+
+    ran = []
+
+    def spy(*args, **kwargs):
+        ran.append(args)
+        raise AssertionError("the parser ran")
+
+    for module, name in (
+        (readers, "read"),
+        (readers, "xlsx_rows"),
+        (xlsx_stream, "open_workbook"),
+        (demand_files, "read_demand"),
+    ):
+        monkeypatch.setattr(module, name, spy)
+    bomb = hostile_files.shared_strings_bomb(tmp_path / "bomb.xlsx")
+    viewer = signed_in(staff_app, "viewer")
+    before = snapshot(seeded)
+    started = time.monotonic()
+    response = post_file(viewer, url, bomb, **form)
+    assert response.status_code == 403
+    assert time.monotonic() - started < 2
+    assert ran == []
+    assert snapshot(seeded) == before
