@@ -1,0 +1,136 @@
+"""Hostile imports at full size: for each file, refused or accepted, seconds, and the peak memory
+(max RSS) of a child process that plans the import (and applies it if clean) on a fresh SQLite
+database, against a baseline: a legitimate 10,000-row sheet. Goal: every hostile file refused
+within 10 s and every import at most 512 MB.
+
+The corpus is tests/hostile_files.py at the red team's sizes, plus the red team's bomb itself:
+16.4 M shared strings, ~40 MB packed, ~295 MB unpacked, and a bomb that stays under every size
+cap (100 MB of shared strings) so only the count refuses it.
+
+Run: python bench/hostile_imports.py [--keep DIR]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+GOAL_SECONDS, GOAL_MB = 10.0, 512
+
+
+def child(path: str, db: str) -> None:
+    """Run one import in this process and print its outcome as JSON."""
+    from stations.core import importer
+    from stations.store import open_store
+
+    store = open_store(f"sqlite:///{db}")
+    store.migrate()
+    started = time.monotonic()
+    try:
+        plan = importer.plan_import(store, path)
+    except importer.ImportRejected as exc:
+        result = {"outcome": "refused", "why": str(exc)}
+    else:
+        if plan.ok:
+            importer.apply_plan(store, plan)
+            result = {"outcome": "accepted", "why": plan.summary()}
+        else:
+            why = f"{len(plan.errors)} bad row(s): {plan.errors[0]}"
+            result = {"outcome": "refused", "why": why}
+    print(json.dumps(result | {"import_s": time.monotonic() - started}))
+
+
+def measure(path: Path, work: Path) -> dict:
+    db = work / f"{path.stem}.db"
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", str(path), str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    db.unlink(missing_ok=True)
+    try:
+        result = json.loads(out.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        result = {"outcome": "CRASHED", "why": err.decode()[-500:], "import_s": 0.0}
+    return result | {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def red_team_bomb(path: Path, strings: int) -> Path:
+    """strings shared strings of two characters each (18 bytes of XML apiece)."""
+    import hostile_files
+
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    pairs = [a + b for a in alphabet for b in alphabet]
+    step = 7919  # a prime: the pairs follow no short period
+
+    def texts():
+        n = len(pairs)
+        for i in range(strings):
+            yield pairs[i * step % n]
+
+    return hostile_files.write_xlsx(
+        path, parts={"xl/sharedStrings.xml": hostile_files.shared_strings(texts(), strings)}
+    )
+
+
+def main() -> None:
+    import hostile_files
+
+    keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
+    work = Path(keep or tempfile.mkdtemp(prefix="hostile-"))
+    work.mkdir(parents=True, exist_ok=True)
+    builds = [
+        ("baseline: legitimate 10,000 rows", lambda p: hostile_files.legitimate(p), "ok.xlsx")
+    ]
+    builds.append(
+        ("red-team bomb: 16.4 M shared strings", lambda p: red_team_bomb(p, 16_400_000), "rt.xlsx")
+    )
+    builds.append(
+        ("bomb under the size caps: 5.5 M strings", lambda p: red_team_bomb(p, 5_500_000), "u.xlsx")
+    )
+    builds += [
+        (name, build, file_name) for name, (build, file_name, _) in hostile_files.CORPUS.items()
+    ]
+    print(
+        f"{'file':42} {'packed':>9} {'built':>6}  {'outcome':8} {'import':>7} {'process':>7}"
+        f" {'peak MB':>7}  why"
+    )
+    worst_mb, slowest = 0.0, 0.0
+    for name, build, file_name in builds:
+        t = time.monotonic()
+        path = build(work / file_name)
+        built = time.monotonic() - t
+        r = measure(path, work)
+        if not name.startswith("baseline"):
+            worst_mb, slowest = max(worst_mb, r["peak_mb"]), max(slowest, r["import_s"])
+        print(
+            f"{name[:42]:42} {path.stat().st_size / 2**20:7.1f}MB {built:5.1f}s  {r['outcome']:8}"
+            f" {r['import_s']:6.2f}s {r['seconds']:6.2f}s {r['peak_mb']:7.0f}  {r['why'][:100]}"
+        )
+        if not keep:
+            path.unlink()
+    print(
+        f"hostile files: slowest refusal {slowest:.2f} s in the import (goal {GOAL_SECONDS:.0f} s; "
+        "'process' adds the interpreter's start and the database's creation), "
+        f"worst peak {worst_mb:.0f} MB (goal {GOAL_MB} MB)"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+    else:
+        main()
