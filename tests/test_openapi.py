@@ -626,7 +626,7 @@ def _schema_without_keys(app):
         for operation in item.values():
             if isinstance(operation, dict) and "parameters" in operation:
                 operation["parameters"] = [
-                    p for p in operation["parameters"] if p.get("name") != "key"
+                    p for p in operation["parameters"] if p.get("name") != "X-API-Key"
                 ]
     return schema
 

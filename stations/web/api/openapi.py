@@ -670,7 +670,15 @@ def _filters(facilities=None, open_now=None) -> list[dict]:
 
 
 def _key() -> dict:
-    return _param("key", STRING, _("A partner's API key (or send the X-API-Key header)."))
+    return _param(
+        "X-API-Key",
+        STRING,
+        _(
+            "A partner's API key, in this header only: a key in the address (?key=) is refused "
+            "with 400, since addresses end up in logs."
+        ),
+        where="header",
+    )
 
 
 def _json(schema: Schema, example: Any) -> dict:
