@@ -496,3 +496,47 @@ def test_an_import_refusal_names_the_uploaded_file_never_a_server_path(boss, mon
     assert response.status_code == 400 and "cannot read stations.xlsx: Permission denied" in page
     assert tempfile.gettempdir() + "/" not in page
     monkeypatch.setattr(readers, "read", real_read)
+
+
+# -- 10, in a real browser: the pages run under the policy ------------------------------------
+
+import test_browser  # noqa: E402  (the browser tests' fixtures, after the tests above)
+from test_browser import Phone  # noqa: E402
+
+browser = test_browser.browser
+server = test_browser.server
+
+MAP_READY = """() => {
+    const c = document.getElementById('yz-config') || document.getElementById('yz-station');
+    const m = c && window[JSON.parse(c.textContent).map];
+    const css = document.querySelector('link[data-leaflet-css]');
+    return !!(m && m.getCenter && css && css.media === 'all');
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_pages_work_under_the_script_policy_in_a_browser(browser, server):  # noqa: F811
+    phone = Phone(browser, server)
+    refused: list[str] = []
+    phone.page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    phone.page.on("pageerror", lambda e: refused.append(str(e)))
+    try:
+        response = phone.page.goto(server + "/")
+        policy = response.all_headers()["content-security-policy"]
+        assert "script-src 'self' 'sha256-" in policy and "unsafe-inline" not in policy
+        phone.page.wait_for_function(MAP_READY)  # the map's inline script ran, its CSS is on
+        assert phone.locate()[0] == "金寨路工会驿站"  # courier.js and the early-tap script ran
+        station = phone.page.locator(".result a.name").first.get_attribute("href")
+        phone.page.goto(server + station if station.startswith("/") else station)
+        phone.page.wait_for_function(MAP_READY)
+        phone.page.goto(server + "/embed")
+        phone.page.wait_for_function(MAP_READY)
+        phone.page.goto(server + "/embed/builder")
+        phone.page.wait_for_function("document.getElementById('snippet').value.length > 0")
+        assert refused == []
+    finally:
+        phone.close()

@@ -895,7 +895,8 @@ def _document(server_url: str) -> dict:
                 "summary": _("One station"),
                 "description": _(
                     "404 for planned and closed stations, except to staff with a bearer token "
-                    "for their region (who need the ETag to edit them)."
+                    "for their region (who need the ETag to edit them). 404 too for a station "
+                    "outside the region of the partner key sent, as if it did not exist."
                 ),
                 "parameters": [_key()],
                 "responses": {
@@ -1026,6 +1027,12 @@ def _document(server_url: str) -> dict:
             "get": {
                 "operationId": "regionSummary",
                 "summary": _("Counts for a region"),
+                "description": _(
+                    "With a partner key for a region: that region or a part of it only. A region "
+                    "outside it, or wider than it (the province for a city's key), is 403 rather "
+                    "than clipped, so that a count is never labelled with a region it does not "
+                    "describe. The same holds for the coverage report."
+                ),
                 "parameters": [
                     _param(
                         "adcode",
