@@ -22,7 +22,7 @@ from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stations import cli
-from stations.web import admin, api, assets, auth, embed, health, i18n, pages
+from stations.web import admin, api, assets, auth, embed, health, i18n, pages, security
 from stations.web import context as storage
 from stations.web import public as web
 from stations.web.api import partners
@@ -158,6 +158,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         _check_rate_limit(name, app.config[name])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    security.init_app(app)  # first: its after-request headers run last, over everyone's
     storage.init_app(app)
     i18n.init_app(app)
     csrf = CSRFProtect(app)

@@ -5,6 +5,7 @@
   "use strict";
   var S = JSON.parse(document.getElementById("yz-builder").textContent);
   var form = document.getElementById("builder");
+  form.addEventListener("submit", function (e) { e.preventDefault(); }); // nothing to send
   var snippet = document.getElementById("snippet");
   var preview = document.getElementById("preview");
   var regionNote = document.getElementById("region-note");

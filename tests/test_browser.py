@@ -178,13 +178,13 @@ def test_filter_chips_change_the_list(phone, tmp_path):
     assert phone.locate()[0] == "金寨路工会驿站"
     phone.page.click('.chip[data-facility="toilet"]')
     phone.page.wait_for_function(
-        "document.querySelector('.result .name').textContent === '望江路爱心驿站'"
+        "() => document.querySelector('.result .name').textContent === '望江路爱心驿站'"
     )
     names = phone.page.locator(".result .name").all_inner_texts()
     assert names == ["望江路爱心驿站", "徽州大道骑手驿站"]
     assert phone.page.get_attribute('.chip[data-facility="toilet"]', "aria-pressed") == "true"
     phone.page.click('.chip[data-facility="ebike_charging"]')
-    phone.page.wait_for_function("document.querySelectorAll('.result').length === 1")
+    phone.page.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     assert phone.page.locator(".result .name").all_inner_texts() == ["徽州大道骑手驿站"]
     phone.page.screenshot(path=_shots_dir(tmp_path) / "courier-filtered.png")
 
@@ -193,7 +193,7 @@ def test_hostile_names_render_as_text_and_break_nothing(phone):
     page = phone.open("/")
     phone.locate()
     page.click('.chip[data-facility="phone_charging"]')  # only the hostile stations have it
-    page.wait_for_function("document.querySelectorAll('.result').length === 4")
+    page.wait_for_function("() => document.querySelectorAll('.result').length === 4")
     assert sorted(page.locator(".result .name").all_inner_texts()) == sorted(HOSTILE)
     assert phone.dialogs == []
     with page.expect_response(lambda r: "/api/v1/map" in r.url):
@@ -209,7 +209,7 @@ def test_hostile_names_render_as_text_and_break_nothing(phone):
                 names.push(l.getPopup().getContent().querySelector('.popup-name').textContent); } });
             return names;
         }"""
-    page.wait_for_function(f"({names_drawn})().length === {len(in_view)}")
+    page.wait_for_function(f"() => ({names_drawn})().length === {len(in_view)}")
     drawn = page.evaluate(names_drawn)
     assert sorted(drawn) == sorted(in_view)
     page.evaluate(  # open one hostile popup for real: its name must show as text
@@ -288,7 +288,7 @@ def test_markers_on_gcj02_tiles_are_shifted_to_match(browser, tmp_path):
     try:
         page = phone.open("/")
         page.wait_for_function(
-            "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+            "() => (() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
             " if (!m) return false;"  # the map is made once the deferred Leaflet has run
             " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n === 1; })()"
         )
@@ -396,7 +396,7 @@ def test_a_partner_page_embeds_the_map(browser, server, partner_site, tmp_path):
     frame.locator("#locate").wait_for()
     inner = next(f for f in page.frames if "/embed" in f.url)
     inner.wait_for_function(
-        "(() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
+        "() => (() => { const m = window[JSON.parse(document.getElementById('yz-config').textContent).map];"
         " if (!m) return false;"  # the map is made once the deferred Leaflet has run
         " let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 3; })()"
     )
@@ -417,7 +417,7 @@ def test_the_courier_page_refuses_to_be_framed(browser, server, partner_site):
     with page.expect_response(lambda r: r.url == server + "/") as answer:
         page.goto(partner_site["base"] + "/")
     assert answer.value.status == 200  # the page was sent: the browser is what refuses it
-    page.wait_for_function("window.settled === true")  # the iframe's load: it has settled
+    page.wait_for_function("() => window.settled === true")  # the iframe's load: it has settled
     framed = [f for f in page.frames if f != page.main_frame]
     assert len(framed) == 1
     assert not framed[0].url.startswith(server)  # Chromium's error page instead of ours
@@ -449,7 +449,7 @@ def test_the_builders_snippet_works_on_another_site(browser, server, partner_sit
     inner = phone.page.locator("iframe").element_handle().content_frame()
     assert inner is not None and "/embed" in inner.url
     inner.wait_for_function(  # the frame may be found before its document or map exists
-        "(() => { const c = document.getElementById('yz-config'); const m = c && window[JSON.parse(c.textContent).map];"
+        "() => (() => { const c = document.getElementById('yz-config'); const m = c && window[JSON.parse(c.textContent).map];"
         " if (!m) return false; let n = 0; m.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n >= 2; })()"
     )
     assert inner.locator("#locate").inner_text().endswith("Nearest stations to me")

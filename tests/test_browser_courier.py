@@ -207,7 +207,7 @@ def test_list_and_markers_highlight_each_other(phone):
 
     settled(page)  # the popup's autopan has come to rest
     page.click(".leaflet-popup-close-button")  # closing the popup lets go of the station
-    page.wait_for_function("!location.search.includes('station=')")
+    page.wait_for_function("() => !location.search.includes('station=')")
     expect(second).to_have_class("result")
 
     # and the other way: a tap on a marker (one the map shows) picks its list item
@@ -308,11 +308,11 @@ def _walk_to_a_view(phone):
     with page.expect_response(lambda r: "/api/v1/stations/nearest" in r.url):
         page.click('.chip[data-facility="toilet"]')
     page.wait_for_function(
-        "document.querySelector('.result .name').textContent === '望江路爱心驿站'"
+        "() => document.querySelector('.result .name').textContent === '望江路爱心驿站'"
     )
     page.locator(".result").nth(1).locator(".show").click()
     page.wait_for_selector(".leaflet-popup")
-    page.wait_for_function("location.search.includes('station=')")
+    page.wait_for_function("() => location.search.includes('station=')")
     settled(page)  # the popup's autopan moved the map a little
     query = view_query(page)
     assert query["facilities"] == "toilet" and "near" in query and "center" in query
@@ -519,7 +519,7 @@ def test_without_location_the_city_picker_and_search_get_somewhere(browser, serv
         with page.expect_response(lambda r: "/api/v1/map?" in r.url):
             page.select_option("#city", "3401")
         _map(page)
-        page.wait_for_function("Object.keys(yzMarkers()).length === 7")
+        page.wait_for_function("() => Object.keys(yzMarkers()).length === 7")
         assert markers_outside_view(page, list(range(1, 8))) == []
         expect(page.locator("#status")).to_have_text("合肥市：7 个驿站")
         assert view_query(page)["center"].startswith("31.8")

@@ -79,7 +79,7 @@ def framed(page, selector="iframe"):
 def drawn_in_view(frame, want: int) -> list[list[float]]:
     """The marker positions in view once `want` of them are drawn (or what is drawn after 10 s)."""
     try:
-        frame.wait_for_function(f"({IN_VIEW})().length >= {want}", timeout=10_000)
+        frame.wait_for_function(f"() => ({IN_VIEW})().length >= {want}", timeout=10_000)
     except PlaywrightTimeout:
         pass  # the assertion that follows says what was drawn instead
     return sorted(frame.evaluate(IN_VIEW))
@@ -184,7 +184,7 @@ def test_the_builders_picker_writes_a_snippet_that_shows_the_region(
     assert page.inner_text('select[name="district"] option[value="340122"]') == "肥东县（1）"
     assert page.input_value('input[name="region"]') == "3401"
     page.wait_for_function(
-        "document.getElementById('region-note').textContent.startsWith('合肥市：6 个驿站')"
+        "() => document.getElementById('region-note').textContent.startsWith('合肥市：6 个驿站')"
     )
     snippet = page.input_value("#snippet")
     assert "region=3401" in snippet and "list=1" in snippet and "locate=1" in snippet
@@ -222,15 +222,19 @@ def test_the_builder_refuses_what_cannot_work_and_says_why(browser, server):
     assert page.input_value('input[name="height"]') == "420"
     assert 'height="420"' in page.input_value("#snippet")
     page.fill('input[name="region"]', "6301")
-    page.wait_for_function("document.getElementById('region-note').textContent.includes('西宁市')")
+    page.wait_for_function(
+        "() => document.getElementById('region-note').textContent.includes('西宁市')"
+    )
     assert page.input_value('select[name="province"]') == "63"
-    page.wait_for_function("document.querySelector('select[name=city]').value === '6301'")
+    page.wait_for_function("() => document.querySelector('select[name=city]').value === '6301'")
     assert (
         page.inner_text("#region-note")
         == "Stations in 西宁市: 1; the map opens with all of them in view."
     )
     page.fill('input[name="region"]', "4403")
-    page.wait_for_function("document.getElementById('region-note').textContent.includes('深圳市')")
+    page.wait_for_function(
+        "() => document.getElementById('region-note').textContent.includes('深圳市')"
+    )
     assert (
         page.inner_text("#region-note") == "深圳市 has no stations yet; the map will show its area."
     )

@@ -160,7 +160,9 @@ def first_visit(context, server, path="/"):
 
 
 def fcp(page) -> float:
-    page.wait_for_function("performance.getEntriesByName('first-contentful-paint').length === 1")
+    page.wait_for_function(
+        "() => performance.getEntriesByName('first-contentful-paint').length === 1"
+    )
     return page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
 
 
@@ -180,7 +182,7 @@ def test_the_page_paints_while_leaflet_is_still_on_its_way(browser, server):
         assert page.evaluate("document.readyState") == "interactive"  # deferred: waiting for it
         name = page.evaluate("JSON.parse(document.getElementById('yz-config').textContent).map")
         js.continue_()  # Leaflet comes; its style sheet is still on the way
-        page.wait_for_function(f"window.L && window['{name}'] instanceof L.Map")
+        page.wait_for_function(f"() => window.L && window['{name}'] instanceof L.Map")
         expect(page.locator(f"#{name}.leaflet-container .leaflet-control-zoom-in")).to_be_attached()
         icon = page.evaluate("new L.Icon.Default()._getIconUrl('icon')")
         assert icon == "/vendor/leaflet/images/marker-icon.png"  # found without the style sheet
@@ -202,7 +204,7 @@ def test_a_repeat_visit_comes_from_the_worker_without_waiting_for_the_server(con
     expect(page.locator("#locate")).to_contain_text(LOCATE_ZH)
     assert fcp(page) < 1000
     name = page.evaluate("JSON.parse(document.getElementById('yz-config').textContent).map")
-    page.wait_for_function(f"window['{name}'] instanceof L.Map")  # leaflet.js from the worker
+    page.wait_for_function(f"() => window['{name}'] instanceof L.Map")  # leaflet.js from the worker
     assert server.answered.count("/") == 2  # painted and working while / was not answered
     files_after = [p for p in server.log if p.startswith(("/static/", "/vendor/"))]
     assert files_after == files_before  # every file came from the worker's cache

@@ -80,7 +80,9 @@ def test_the_distance_from_the_rider_shows_only_when_recent(browser, server):  #
         assert page.inner_text("#distance") == "距你约 1.2 公里"
         fresh.context.add_init_script(here_script(31.8216 - 0.0031, 117.2272, 0))
         page.reload()
-        page.wait_for_function("document.getElementById('distance').textContent.includes('米')")
+        page.wait_for_function(
+            "() => document.getElementById('distance').textContent.includes('米')"
+        )
         assert page.inner_text("#distance") == "距你约 340 米"
     finally:
         fresh.close()
@@ -97,7 +99,7 @@ def test_share_copies_the_short_link_and_says_so(phone, server):  # noqa: F811
     assert share.bounding_box()["height"] >= 44
     assert page.inner_text("#share-status") == ""
     share.click()
-    page.wait_for_function("document.getElementById('share-status').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('share-status').textContent !== ''")
     link = f"{server}/s/A-1"
     assert page.inner_text("#share-status") == f"已复制链接：{link}"
     assert page.evaluate("navigator.clipboard.readText()") == link
@@ -110,7 +112,7 @@ def test_share_uses_the_phones_share_sheet_when_there_is_one(phone, server):  # 
     page = phone.open(STATION)
     wait_for_marker(page)
     page.click("#share")
-    page.wait_for_function("window.__shared !== undefined")
+    page.wait_for_function("() => window.__shared !== undefined")
     assert page.evaluate("window.__shared") == {"title": "金寨路工会驿站", "url": f"{server}/s/A-1"}
     assert page.inner_text("#share-status") == ""  # the sheet said it all
 

@@ -137,6 +137,25 @@ def verified_moment(visited_on: date, now: datetime) -> str:
     return datetime.combine(visited_on, time(0), tzinfo=now.tzinfo).isoformat(timespec="seconds")
 
 
+def check(
+    user: User,
+    station: Station,
+    profile: Profile,
+    answers: list[Answer],
+    visited_on: date,
+    visit_kind: str,
+    now: datetime,
+) -> tuple[float, bool]:
+    """Everything record() refuses, checked without storing anything: (score, passed). A face
+    that keeps files with an audit (photos) calls this before writing them."""
+    require_write(user, station.adcode)
+    if visit_kind not in VISIT_KINDS:
+        raise AuditInvalid({"visit_kind": "choose scheduled or unannounced"})
+    if visited_on > now.date():
+        raise AuditInvalid({"visited_on": "is in the future"})
+    return score(profile, answers)
+
+
 def record(
     store: "Store",
     user: User,
@@ -150,12 +169,7 @@ def record(
 ) -> tuple[int, float, bool]:
     """Check and store an audit (web form and API alike): (audit id, score, passed). The
     station's "last verified" moves to the visit (unless something saw it later)."""
-    require_write(user, station.adcode)
-    if visit_kind not in VISIT_KINDS:
-        raise AuditInvalid({"visit_kind": "choose scheduled or unannounced"})
-    if visited_on > now.date():
-        raise AuditInvalid({"visited_on": "is in the future"})
-    share, passed = score(profile, answers)
+    share, passed = check(user, station, profile, answers, visited_on, visit_kind, now)
     with store.transaction():
         audit_id = store.add_audit(
             Audit(

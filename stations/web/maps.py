@@ -128,6 +128,11 @@ def _metric(script: str) -> str:
 # folium's own <meta> tags: a second charset, and a viewport that forbids pinch-zoom (the page
 # template carries the proper viewport).
 _FOLIUM_META = re.compile(r"<meta\s+(?:http-equiv|name=\"viewport\")[^>]*>\s*", re.IGNORECASE)
+# folium's inline script setting Leaflet's globals to their defaults (false): not needed, and
+# an inline script the Content-Security-Policy would have to allow on every page.
+_FOLIUM_INLINE = re.compile(
+    r"<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>\s*"
+)
 
 
 def _header(rendered: str, leaflet_js: str, leaflet_css: str) -> str:
@@ -136,19 +141,24 @@ def _header(rendered: str, leaflet_js: str, leaflet_css: str) -> str:
     leaflet.css loads as print style and switches itself on when loaded: a style sheet in the
     head otherwise holds the first paint for a whole round trip (2 s on Slow 3G).
     """
-    rest = _FOLIUM_META.sub("", rendered)
+    rest = _FOLIUM_INLINE.sub("", _FOLIUM_META.sub("", rendered))
     assert "<meta" not in rest, "folium's header has a <meta> this code does not know"
+    assert "<script" not in rest, "folium's header has a script this code does not know"
+    # No onload attribute (the Content-Security-Policy runs no inline handlers): the map's
+    # script switches the style sheet on (see _when_leaflet_ready).
     return (
         f'<script defer src="{escape(leaflet_js)}" data-leaflet></script>\n'
-        f'<link rel="stylesheet" href="{escape(leaflet_css)}" media="print"'
-        " onload=\"this.media='all'\">\n" + rest.strip() + "\n"
+        f'<link rel="stylesheet" href="{escape(leaflet_css)}" media="print" data-leaflet-css>\n'
+        + rest.strip()
+        + "\n"
     )
 
 
 def _when_leaflet_ready(body: str, name: str, leaflet_css: str) -> str:
     """folium's map script, run once Leaflet is there: at once if it already is, else when the
     deferred leaflet.js has run (its load event fires before the next deferred script runs), or
-    at DOMContentLoaded at the latest. The map is left in window[name].
+    at DOMContentLoaded at the latest. The map is left in window[name]. leaflet.css, loaded as
+    print style so as not to hold the first paint, is switched on here once it has loaded.
 
     Leaflet finds its marker images through leaflet.css, which may not apply yet: they are named
     here, next to the style sheet as the style sheet names them (images/…)."""
@@ -165,7 +175,12 @@ if (typeof L.Icon.Default.imagePath !== "string") L.Icon.Default.imagePath = {js
 {body.strip()}
 {name}.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); // no flag
 window[{json.dumps(name)}] = {name};
-}});"""
+}});
+(function () {{
+  var css = document.querySelector("link[data-leaflet-css]");
+  function on() {{ css.media = "all"; }}
+  if (css) {{ if (css.sheet) on(); else css.addEventListener("load", on); }}
+}})();"""
 
 
 def page_map(centre: tuple[float, float], zoom: int, tiles: Tiles) -> dict:

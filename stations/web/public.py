@@ -308,20 +308,31 @@ def _small_map(s) -> dict:
     return parts
 
 
-@bp.get("/s/<code>")
+@bp.get("/s/<path:code>")
 def short(code: str):
+    """A code's short link. Codes may hold "/" (SEC/SLASH-1): the path converter takes the
+    rest of the path, so /s/SEC/SLASH-1 and /s/SEC%2FSLASH-1 (decoded before routing) both
+    find it."""
     s = get_read_store().published_by_code(code)
     if s is None:
         abort(404)
     return redirect(url_for("web.station", station_id=s.id), 301)
 
 
+def _survives_a_path(code: str) -> bool:
+    """Whether /s/<code> reaches us unchanged: browsers and proxies resolve "." and ".."
+    segments and may merge "//", so a code with such a part gets the station's own address."""
+    return all(part not in ("", ".", "..") for part in code.split("/"))
+
+
 def _public_url(station) -> str:
     base = current_app.config.get("PUBLIC_URL")
-    path = url_for("web.short", code=station.code)
-    return (
-        base.rstrip("/") + path if base else url_for("web.short", code=station.code, _external=True)
-    )
+    if _survives_a_path(station.code):
+        endpoint, values = "web.short", {"code": station.code}
+    else:
+        endpoint, values = "web.station", {"station_id": station.id}
+    path = url_for(endpoint, **values)
+    return base.rstrip("/") + path if base else url_for(endpoint, **values, _external=True)
 
 
 def _qr_svg(url: str, scale: int) -> str:

@@ -25,7 +25,7 @@ from stations.core import (
     standards,
 )
 from stations.core.accounts import AccessDenied, require_read, require_write
-from stations.core.evidence import PhotoRefused, store_photo
+from stations.core.evidence import PhotoRefused, prepare_photo, remove_photos, save_photos
 from stations.core.staff_tables import DUE_SORTS
 from stations.web.admin.base import audit_interval, bp, station_in_scope
 from stations.web.admin.lists import list_args
@@ -61,17 +61,26 @@ def audit(station_id: int):
                 visited = datetime.fromisoformat(form.get("visited_on", "")).date()
             except ValueError:
                 raise audits.AuditInvalid({"visited_on": "give the visit date"}) from None
-            photos = {}
+            kind, moment = form.get("visit_kind", ""), now()
+            # Everything is checked before any photo is written, and the photos written are
+            # removed if the audit is not stored after all: a refused audit leaves no file.
+            prepared = {}
             for answer in answers:
                 upload = request.files.get(f"photo_{answer.item}")
                 if upload and upload.filename:
                     try:
-                        photos[answer.item] = store_photo(upload.read(), _evidence_dir())
+                        prepared[answer.item] = prepare_photo(upload.read())
                     except PhotoRefused as exc:
                         raise audits.AuditInvalid({answer.item: str(exc)}) from None
-            _audit_id, _share, passed = audits.record(
-                store, user, s, profile, answers, visited, form.get("visit_kind", ""), photos, now()
-            )
+            audits.check(user, s, profile, answers, visited, kind, moment)
+            photos = save_photos(prepared, _evidence_dir())
+            try:
+                _audit_id, _share, passed = audits.record(
+                    store, user, s, profile, answers, visited, kind, photos, moment
+                )
+            except BaseException:
+                remove_photos(photos.values(), _evidence_dir())
+                raise
             flash(
                 _("Audit saved: %(result)s", result=_("passed") if passed else _("not passed")),
                 "ok",

@@ -3,6 +3,7 @@ dashboard and exports. Every write goes through the core (`editing`, the importe
 which checks the region; these views only parse forms and render results."""
 
 import io
+import re
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -301,6 +302,15 @@ def set_status(station_id: int):
 # -- import -----------------------------------------------------------------------------------
 
 
+def _without_server_paths(message: str, path: Path, shown: str) -> str:
+    """A refusal's message with the server's temporary file named as the user named it: no
+    server path (the temporary folder, our own file name) ever reaches a page."""
+    shown = Path(shown).name or "the file"
+    for server in (str(path), str(path.parent), path.name):
+        message = message.replace(server, shown)
+    return re.sub(re.escape(tempfile.gettempdir()) + r"/[^\s'\"]*", shown, message)
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
     if request.method == "GET":
@@ -320,7 +330,8 @@ def import_file():
                 get_store(), path, crs=crs if crs in DATUMS.keys() else None, scope=staff()
             )
         except importer.ImportRejected as exc:
-            return render_template("admin/import.html", plan=None, error=str(exc)), 400
+            error = _without_server_paths(str(exc), path, upload.filename)
+            return render_template("admin/import.html", plan=None, error=error), 400
     if plan.ok and request.form.get("apply") == "1":
         importer.apply_plan(get_store(), plan, now=now(), user=staff())
         flash(_("Imported: %(summary)s", summary=plan.summary()), "ok")

@@ -6,7 +6,8 @@ from flask import request
 from stations.core import coverage_export, coverage_report
 from stations.core.model import Invalid
 from stations.web import coverage_cache
-from stations.web.api.base import bp, json_response, scoped_region
+from stations.web.api import partners
+from stations.web.api.base import bp, json_response
 from stations.web.context import get_read_store, now
 from stations.web.params import ApiError
 
@@ -18,7 +19,7 @@ QUERY_KEYS = ("preset", "radius_m", "only_24h", "facilities", "spacing_m", "dema
 def region_coverage(adcode: str):
     if not (adcode.isdigit() and len(adcode) in (2, 4, 6)):
         raise ApiError(f"no region {adcode[:12]}", "adcode", "not_found", 404)
-    scoped_region(adcode)
+    partners.require_within(adcode)
     values = {k: request.args.get(k) for k in QUERY_KEYS if k in request.args} | {"region": adcode}
     try:
         query, options = coverage_report.parse(values)

@@ -670,7 +670,15 @@ def _filters(facilities=None, open_now=None) -> list[dict]:
 
 
 def _key() -> dict:
-    return _param("key", STRING, _("A partner's API key (or send the X-API-Key header)."))
+    return _param(
+        "X-API-Key",
+        STRING,
+        _(
+            "A partner's API key, in this header only: a key in the address (?key=) is refused "
+            "with 400, since addresses end up in logs."
+        ),
+        where="header",
+    )
 
 
 def _json(schema: Schema, example: Any) -> dict:
@@ -887,7 +895,8 @@ def _document(server_url: str) -> dict:
                 "summary": _("One station"),
                 "description": _(
                     "404 for planned and closed stations, except to staff with a bearer token "
-                    "for their region (who need the ETag to edit them)."
+                    "for their region (who need the ETag to edit them). 404 too for a station "
+                    "outside the region of the partner key sent, as if it did not exist."
                 ),
                 "parameters": [_key()],
                 "responses": {
@@ -1018,6 +1027,12 @@ def _document(server_url: str) -> dict:
             "get": {
                 "operationId": "regionSummary",
                 "summary": _("Counts for a region"),
+                "description": _(
+                    "With a partner key for a region: that region or a part of it only. A region "
+                    "outside it, or wider than it (the province for a city's key), is 403 rather "
+                    "than clipped, so that a count is never labelled with a region it does not "
+                    "describe. The same holds for the coverage report."
+                ),
                 "parameters": [
                     _param(
                         "adcode",

@@ -30,9 +30,9 @@ CACHE_SECONDS = {  # endpoint -> max-age: what may be reused, and for how long
 
 
 def api_key() -> ApiKey | None:
-    """The partner key sent with this request (X-API-Key or ?key=), or None; 401 if unknown."""
+    """The partner key sent with this request (the X-API-Key header), or None; 401 if unknown."""
     if "api_key" not in g:
-        raw = request.headers.get("X-API-Key") or request.args.get("key")
+        raw = request.headers.get("X-API-Key")
         g.api_key = get_store().api_key(token_hash(raw.strip())) if raw else None
         g.api_key_invalid = bool(raw) and g.api_key is None
     return g.api_key
@@ -47,6 +47,21 @@ def scoped_region(requested: str) -> str:
     if allowed.startswith(requested):
         return allowed
     raise ApiError(f"this API key covers region {allowed} only", "region", "forbidden", 403)
+
+
+def covers(adcode: str) -> bool:
+    """Whether this request's key (if any) may see a station of this district."""
+    key = api_key()
+    return not key or not key.region or adcode.startswith(key.region)
+
+
+def require_within(adcode: str) -> None:
+    """A figure about a whole region (a summary, a coverage report) only for a region inside
+    the key's: one outside it, or wider (a province for a city's key), is 403 rather than
+    clipped, so that a number is never labelled with a region it does not describe."""
+    key = api_key()
+    if key and key.region and not adcode.startswith(key.region):
+        raise ApiError(f"this API key covers region {key.region} only", "adcode", "forbidden", 403)
 
 
 def _client_key() -> str:
@@ -85,7 +100,15 @@ def init_limits(app: Flask, bp) -> None:
 
 
 def refuse_bad_keys():
-    """A request that sends a key must send a good one (401), rather than silently be anonymous."""
+    """A request that sends a key must send a good one (401), rather than silently be anonymous;
+    a key in the address is refused (400) whatever it is: addresses end up in logs and in
+    referrers, so such a key must be thought leaked."""
+    if "key" in request.args:
+        raise ApiError(
+            "send the API key in the X-API-Key header, not in the address: "
+            "addresses end up in logs",
+            "key",
+        )
     api_key()
     if g.get("api_key_invalid"):
         raise ApiError("the API key is unknown or revoked", "key", "unauthorized", 401)

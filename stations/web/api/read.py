@@ -13,6 +13,7 @@ from stations.core.hours import TZ
 from stations.core.model import check_range, stored_id
 from stations.core.published import PUBLIC_STATUSES
 from stations.web import cities_cache, params, searchlog
+from stations.web.api import partners
 from stations.web.api.base import (
     LICENCE_URL,
     MAP_MARKERS_MAX,
@@ -218,7 +219,8 @@ def station(station_id: int):
         from stations.web.api.write import staff_station
 
         found = staff_station(station_id)
-    if found is None:
+    if found is None or not partners.covers(found.adcode):
+        # Outside a partner key's region: as if absent, so a key learns nothing beyond it.
         raise ApiError(f"no station {station_id}", "id", "not_found", 404)
     return feature_response(found, store=store)
 
@@ -310,7 +312,7 @@ def _csv(stations, cursor) -> Response:
 def region_summary(adcode: str):
     if not (adcode.isdigit() and len(adcode) in (2, 4, 6)) or not regions.districts_of(adcode):
         raise ApiError(f"no region {adcode[:12]}", "adcode", "not_found", 404)
-    scoped_region(adcode)
+    partners.require_within(adcode)
     store = get_read_store()
     summary = store.region_summary(adcode)
     name = regions.prefix_name(adcode)
