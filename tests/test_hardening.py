@@ -536,7 +536,7 @@ def test_pages_work_under_the_script_policy_in_a_browser(browser, server):  # no
         phone.page.goto(server + "/embed")
         phone.page.wait_for_function(MAP_READY)
         phone.page.goto(server + "/embed/builder")
-        phone.page.wait_for_function("document.getElementById('snippet').value.length > 0")
+        phone.page.wait_for_function("() => document.getElementById('snippet').value.length > 0")
         assert refused == []
     finally:
         phone.close()
