@@ -60,9 +60,7 @@ def depth(text: str) -> int:
 def read(raw: bytes) -> Any:
     """The JSON value of a request body, or an ApiError saying why it is not one."""
     if len(raw) > MAX_BYTES:
-        raise ApiError(
-            f"the body is larger than {MAX_BYTES // 1024} KB", None, "too_large", 413
-        )
+        raise ApiError(f"the body is larger than {MAX_BYTES // 1024} KB", None, "too_large", 413)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -131,6 +129,8 @@ def _fits(value: Any, schema: dict) -> bool:
         return True
     types = [allowed] if isinstance(allowed, str) else list(allowed)
     kind = _kind(value)
+    if kind == "string" and "number" in types:
+        return True  # a decimal as text, as forms and spreadsheets send it: the core reads it
     return kind in types or (kind == "integer" and "number" in types)
 
 

@@ -45,7 +45,9 @@ def _json_body(schema: str) -> dict:
             415,
         )
     if (request.content_length or 0) > body.MAX_BYTES:
-        raise ApiError(f"the body is larger than {body.MAX_BYTES // 1024} KB", None, "too_large", 413)
+        raise ApiError(
+            f"the body is larger than {body.MAX_BYTES // 1024} KB", None, "too_large", 413
+        )
     return body.check(body.read(request.get_data(cache=False)), schema)
 
 
