@@ -452,3 +452,39 @@ def test_no_hostile_value_in_any_get_route_is_a_server_error(staff_app, value):
             if response.status_code >= 500:
                 failures.append((id_route, "id", response.status_code))
     assert failures == []
+
+
+# -- the core's own checks, for every face that reaches it -------------------------------------
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**5000), 10**16], ids=["e400", "-e5000", "e16"])
+def test_the_core_refuses_huge_integers_by_name(value):
+    from stations.core.model import Invalid, validate
+
+    with pytest.raises(Invalid) as refused:
+        validate({"code": "A-1", "name": "驿站", "lat": value, "lon": 101.7782})
+    assert [(e.field, e.code) for e in refused.value.errors] == [("lat", "not_finite")]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("closed_until", HUGE_DATE),
+        ("closed_until", "10000-01-01"),
+        ("closed_until", "1899-12-31"),
+        ("closed_until", "２９９９９-０１-０１"),
+        ("verified_at", "0001-01-01T00:00:00+14:00"),
+        ("verified_at", "9999-12-31T23:59:59-14:00"),
+        ("verified_at", HUGE_DATE),
+    ],
+)
+def test_the_core_refuses_dates_out_of_range_by_name(name, value):
+    from stations.core.model import Invalid, validate
+
+    record = {"code": "A-1", "name": "驿站", "lat": 36.6171, "lon": 101.7782, name: value}
+    if name == "closed_until":
+        record["status"] = "temporarily_closed"
+    with pytest.raises(Invalid) as refused:
+        validate(record)
+    assert [e.field for e in refused.value.errors] == [name]
+    assert refused.value.errors[0].code in ("bad_date", "bad_timestamp")

@@ -19,7 +19,8 @@ from stations.core import datum, hours, regions
 from stations.core.text import ascii_digits, clean, control_character, unneutralise_formula
 from stations.core.vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
-MAX_NUMBER = 10**15  # no coordinate or count comes near; float() of 1e400-as-int overflows
+MAX_NUMBER_DIGITS = 15
+MAX_NUMBER = 10**MAX_NUMBER_DIGITS  # no coordinate comes near; float() of 10**400 overflows
 LIMITS = {"code": 32, "name": 100, "address": 200, "brand": 40, "manager_name": 50}
 # How far (degrees, ~3 km) a point may lie outside the district its adcode names: boundaries
 # are simplified and stations sit on district edges.
@@ -166,7 +167,7 @@ def _number(value, name: str) -> float:
     if isinstance(value, bool):
         raise Problem("not_number", "must be a number", value=str(value))
     if isinstance(value, int) and abs(value) > MAX_NUMBER:
-        shown = f"{str(value)[:12]}…"
+        shown = f"{'-' if value < 0 else ''}1e{MAX_NUMBER_DIGITS}+"  # str() of 5,000 digits fails
         raise Problem("not_finite", f"must be a finite number, not {shown}", value=shown)
     if isinstance(value, (int, float)):
         number = float(value)
