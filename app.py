@@ -22,7 +22,7 @@ from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stations import cli
-from stations.web import admin, api, assets, auth, embed, health, i18n, pages, security
+from stations.web import admin, api, assets, auth, embed, health, i18n, pages, params, security
 from stations.web import context as storage
 from stations.web import public as web
 from stations.web.api import partners
@@ -95,6 +95,7 @@ def _check_rate_limit(name: str, value) -> None:
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = params.BoundedInt  # before any route is added
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL")

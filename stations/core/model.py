@@ -19,6 +19,8 @@ from stations.core import datum, hours, regions
 from stations.core.text import ascii_digits, clean, control_character, unneutralise_formula
 from stations.core.vocab import DATUMS, ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 
+MAX_NUMBER_DIGITS = 15
+MAX_NUMBER = 10**MAX_NUMBER_DIGITS  # no coordinate comes near; float() of 10**400 overflows
 LIMITS = {"code": 32, "name": 100, "address": 200, "brand": 40, "manager_name": 50}
 # How far (degrees, ~3 km) a point may lie outside the district its adcode names: boundaries
 # are simplified and stations sit on district edges.
@@ -164,6 +166,9 @@ def _text(value, limit: int | None = None) -> str:
 def _number(value, name: str) -> float:
     if isinstance(value, bool):
         raise Problem("not_number", "must be a number", value=str(value))
+    if isinstance(value, int) and abs(value) > MAX_NUMBER:
+        shown = f"{'-' if value < 0 else ''}1e{MAX_NUMBER_DIGITS}+"  # str() of 5,000 digits fails
+        raise Problem("not_finite", f"must be a finite number, not {shown}", value=shown)
     if isinstance(value, (int, float)):
         number = float(value)
     else:
@@ -171,6 +176,8 @@ def _number(value, name: str) -> float:
         if not text:
             raise Problem("required", "is required")
         try:
+            if len(text) > 40:  # no real coordinate has that many digits
+                raise ValueError(text)
             number = float(text)
         except ValueError:
             raise Problem(
@@ -181,17 +188,24 @@ def _number(value, name: str) -> float:
     return number
 
 
+# The years a date or timestamp may name: wide enough for any real record, narrow enough that
+# shifting it by a time zone or a few days can never leave what datetime holds (year 1 to 9999).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def parse_date(value) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = ascii_digits(str(value))
+    text = ascii_digits(str(value)[:40])
     text = re.sub(r"[年月/.]", "-", text).rstrip("日")
     try:
         y, m, d = (int(p) for p in text.split("-"))
+        if not MIN_YEAR <= y <= MAX_YEAR:  # 3000000000-01-01 overflowed date() itself
+            raise ValueError(y)
         return date(y, m, d)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Problem(
             "bad_date",
             f"must be a date like 2026-12-31, not {str(value)[:20]!r}",
@@ -206,9 +220,11 @@ def parse_timestamp(value) -> str:
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     else:
-        text = ascii_digits(str(value)).replace("/", "-")
+        text = ascii_digits(str(value)[:40]).replace("/", "-")
         try:
             moment = datetime.fromisoformat(text)
+            if not MIN_YEAR <= moment.year <= MAX_YEAR:  # 0001-01-01T00:00+14:00 overflowed
+                raise ValueError(moment.year)
         except ValueError:
             raise Problem(
                 "bad_timestamp",

@@ -69,7 +69,7 @@ def parse(args: Mapping[str, str]) -> Query:
     if state not in STATES:
         raise BadQuery("state", ", ".join(STATES))
     district = args.get("district") or ""
-    if district and not (district.isdigit() and len(district) == 6):
+    if district and not (district.isascii() and district.isdigit() and len(district) == 6):
         raise BadQuery("district", "a six-digit area code")
     overdue = args.get("overdue") or ""
     if overdue not in ("", "0", "1"):
@@ -77,12 +77,11 @@ def parse(args: Mapping[str, str]) -> Query:
     sort = args.get("sort") or "overdue"
     if sort not in SORTS:
         raise BadQuery("sort", ", ".join(SORTS))
-    try:
-        page = int(args.get("page") or 1)
-    except ValueError:
-        raise BadQuery("page", "a whole number from 1") from None
-    if page < 1:
+    given = args.get("page") or "1"
+    # ASCII digits, few enough for the database: page=18446744073709551616 overflowed SQLite
+    if not (given.isascii() and given.isdigit() and len(given) <= 7) or int(given) < 1:
         raise BadQuery("page", "a whole number from 1")
+    page = int(given)
     return Query(q, kind, state, district, overdue == "1", sort, page)
 
 

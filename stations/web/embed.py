@@ -62,9 +62,9 @@ def options(args) -> dict[str, Any]:
         lat, lon = (float(c) for c in centre)
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             out["centre"] = (lat, lon)
-    zoom = args.get("zoom", "")
-    if zoom.isascii() and zoom.isdigit() and 3 <= int(zoom) <= 18:
-        out["zoom"], out["zoom_given"] = int(zoom), True
+    zoom = params.whole_number(args.get("zoom"), 3, 18)  # '²' or 5,000 digits: ignored
+    if zoom is not None:
+        out["zoom"], out["zoom_given"] = zoom, True
     region = args.get("region", "")
     if region.isascii() and _REGION.match(region) and regions.districts_of(region):
         out["region"] = region

@@ -7,6 +7,8 @@ import math
 import re
 from typing import Literal, overload
 
+from werkzeug.routing import IntegerConverter, ValidationError
+
 from stations.core.geo import BBox
 from stations.core.text import ascii_digits
 from stations.core.vocab import DATUMS, FACILITIES
@@ -14,6 +16,38 @@ from stations.core.vocab import DATUMS, FACILITIES
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^\d+$")
 MAX_QUERY_BYTES = 4096
+MAX_ID = 2**63 - 1  # the largest id either store holds (SQLite INTEGER, PostgreSQL bigint)
+
+
+def whole_number(value: str | None, low: int, high: int) -> int | None:
+    """value as a whole number from low to high, or None: ASCII or full-width digits only
+    ('²' and other digit-like characters are not), never more than high has, so a query like
+    page=100000000000000000000 is refused before it reaches a database."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.isdecimal():  # '²' is a digit to Python and to NFKC, but no number
+        return None
+    digits = ascii_digits(value)
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(high)):
+        return None
+    number = int(digits)
+    return number if low <= number <= high else None
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in routes, bounded to what a store holds: /admin/reports/18446744073709551616
+    is a 404 like any id that does not exist, not an integer overflow in the database."""
+
+    # At most 19 digits (MAX_ID has 19): a longer id matches no route at all, so every method
+    # answers 404 (a rule refused by to_python would leave the others to answer 405).
+    regex = r"\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = whole_number(value, 0, MAX_ID)
+        if number is None:
+            raise ValidationError()
+        return number
 
 
 class ApiError(Exception):

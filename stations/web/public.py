@@ -22,11 +22,12 @@ from flask_wtf.csrf import CSRFError
 from stations.core import checkins, hours, navigation, present, standards
 from stations.core.checkins import CheckinRefused
 from stations.core.vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
-from stations.web import cities_cache, maps, pages, view_state
+from stations.web import cities_cache, maps, pages, params, view_state
 from stations.web.context import get_read_store, get_store, map_centre, now
 
 bp = Blueprint("web", __name__)
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million stations: far beyond any registry
 # The anonymous device id: 128 random bits, in a first-party cookie sent only to station pages
 # and their check-ins; the server stores a keyed hash of it, never the id.
 DEVICE_COOKIE = "yz_device"
@@ -123,10 +124,12 @@ def courier():
 
 @bp.get("/stations")
 def station_list():
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        abort(400, description=_("The page must be a whole number."))
+    page = params.whole_number(request.args.get("page", "1"), 1, MAX_PAGE)
+    if page is None:
+        abort(
+            400,
+            description=_("The page must be a whole number from 1 to %(most)s.", most=MAX_PAGE),
+        )
     city = request.args.get("city", "").strip()
     if city and not (len(city) == 4 and city.isascii() and city.isdigit()):
         abort(400, description=_("The city must be a 4-digit area code, e.g. 3401 for Hefei."))

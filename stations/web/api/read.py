@@ -250,14 +250,17 @@ def _since(args) -> str | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(value[:40].replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=TZ)
+        # 0001-01-01T00:00:00+14:00 in China time is before year 1: an OverflowError
+        return moment.astimezone(TZ).isoformat(timespec="seconds")
+    except (ValueError, OverflowError):
         raise ApiError(
-            "updated_since must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00", "updated_since"
+            "updated_since must be ISO 8601 between years 1 and 9999, "
+            "e.g. 2026-11-01T00:00:00+08:00",
+            "updated_since",
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=TZ)
-    return moment.astimezone(TZ).isoformat(timespec="seconds")
 
 
 @bp.get("/stations")

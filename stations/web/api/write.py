@@ -2,7 +2,7 @@
 
 from flask import request, url_for
 
-from stations.web.api import etags
+from stations.web.api import body, etags
 from stations.web.api.base import bp, etag, feature_response, json_response
 from stations.web.context import get_store, now
 from stations.web.params import ApiError
@@ -35,7 +35,8 @@ def staff_station(station_id: int):
     return found if found is not None and user.covers(found.adcode) else None
 
 
-def _json_body() -> dict:
+def _json_body(schema: str) -> dict:
+    """The body as a JSON object whose fields have the types the OpenAPI schema declares."""
     if not request.is_json:
         raise ApiError(
             "send a JSON body with Content-Type: application/json",
@@ -43,10 +44,11 @@ def _json_body() -> dict:
             "unsupported_media_type",
             415,
         )
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError("the body must be a JSON object", None, "invalid_body", 400)
-    return body
+    if (request.content_length or 0) > body.MAX_BYTES:
+        raise ApiError(
+            f"the body is larger than {body.MAX_BYTES // 1024} KB", None, "too_large", 413
+        )
+    return body.check(body.read(request.get_data(cache=False)), schema)
 
 
 def _if_match() -> list[etags.Tag] | None:
@@ -126,8 +128,8 @@ def _write(action):
 def create_station():
     from stations.core import editing
 
-    user, body = _token_user(), _json_body()
-    station = _write(lambda: editing.create(get_store(), user, body, now()))
+    user, data = _token_user(), _json_body("StationCreate")
+    station = _write(lambda: editing.create(get_store(), user, data, now()))
     response = feature_response(station, 201)
     response.headers["Location"] = url_for("api.station", station_id=station.id)
     return response
@@ -137,12 +139,12 @@ def create_station():
 def patch_station(station_id: int):
     from stations.core import editing
 
-    user, body = _token_user(), _json_body()
+    user, data = _token_user(), _json_body("StationPatch")
     return feature_response(
         _write(
             lambda: _conditional(
                 station_id,
-                lambda version: editing.update(get_store(), user, station_id, body, version, now()),
+                lambda version: editing.update(get_store(), user, station_id, data, version, now()),
             )
         )
     )
@@ -169,7 +171,7 @@ def post_audit(station_id: int):
 
     from stations.core import audits, standards
 
-    user, body = _token_user(), _json_body()
+    user, data = _token_user(), _json_body("AuditCreate")
     store = get_store()
     station = store.get(station_id)
     if station is None:
@@ -179,10 +181,10 @@ def post_audit(station_id: int):
     _write(
         lambda: require_write(user, station.adcode)
     )  # scope first: say nothing more to outsiders
-    profile = standards.profiles().get(body.get("profile") or store.region_profile(station.adcode))
+    profile = standards.profiles().get(data.get("profile") or store.region_profile(station.adcode))
     if profile is None:
         raise ApiError(f"profile must be one of {', '.join(standards.profiles())}", "profile")
-    items = body.get("items")
+    items = data.get("items")
     if not isinstance(items, dict):
         raise ApiError("items must map each item key to {result, note, valid_until}", "items")
     form = {}
@@ -193,7 +195,7 @@ def post_audit(station_id: int):
         form[f"note_{key}"] = value.get("note", "")
         form[f"valid_until_{key}"] = value.get("valid_until") or ""
     try:
-        visited = date.fromisoformat(str(body.get("visited_on", "")))
+        visited = date.fromisoformat(str(data.get("visited_on", "")))
     except ValueError:
         raise ApiError("visited_on must be a date like 2026-11-20", "visited_on") from None
     try:
@@ -206,7 +208,7 @@ def post_audit(station_id: int):
                 profile,
                 answers,
                 visited,
-                str(body.get("visit_kind", "")),
+                str(data.get("visit_kind", "")),
                 {},
                 now(),
             )
