@@ -359,7 +359,9 @@ def test_if_match_with_latin1_bytes_is_refused(api_as_xn, store, raw):
 @pytest.mark.parametrize("value", ["100000000000000000000", "²", "１２", "-1", "1e3", "9" * 5000])
 def test_public_station_list_page_param(api, value):
     response = api.get("/stations", query_string={"page": value, "lang": "en"})
-    if value == "１２":  # full-width digits are digits: page 12 of 1 goes to the last page
+    if value in ("１２", "100000000000000000000", "9" * 5000):
+        # digits, however many: a page past the end goes to the last page, with no database
+        # asked for page 10^20 (the number is never converted)
         assert response.status_code == 302 and response.location.endswith("/stations?page=1")
     else:
         assert response.status_code == 400
@@ -367,7 +369,7 @@ def test_public_station_list_page_param(api, value):
 
 
 def test_public_station_list_page_param_in_chinese(api):
-    response = api.get("/stations", query_string={"page": "100000000000000000000"})
+    response = api.get("/stations", query_string={"page": "1e3"})
     assert response.status_code == 400 and "页码" in page(response)
 
 

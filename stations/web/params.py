@@ -35,6 +35,18 @@ def whole_number(value: str | None, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
+def beyond(value: str | None, high: int) -> bool:
+    """Whether value is a whole number (ASCII or full-width digits) greater than high, however
+    many digits it has: a page past any end, not a malformed one."""
+    if value is None or not value.strip().isdecimal():
+        return False
+    digits = ascii_digits(value.strip())
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    digits = digits.lstrip("0")
+    return len(digits) > len(str(high)) or (digits != "" and int(digits) > high)
+
+
 class BoundedInt(IntegerConverter):
     """`<int:…>` in routes, bounded to what a store holds: /admin/reports/18446744073709551616
     is a 404 like any id that does not exist, not an integer overflow in the database."""

@@ -124,7 +124,10 @@ def courier():
 
 @bp.get("/stations")
 def station_list():
-    page = params.whole_number(request.args.get("page", "1"), 1, MAX_PAGE)
+    raw_page = request.args.get("page", "1")
+    page = params.whole_number(raw_page, 1, MAX_PAGE)
+    if page is None and params.beyond(raw_page, MAX_PAGE):
+        page = MAX_PAGE + 1  # a page past any end there is: the last page, as for page=99
     if page is None:
         abort(
             400,
