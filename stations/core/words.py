@@ -90,3 +90,12 @@ def when(
                 return "刚刚" if minutes < 1 else f"{minutes} 分钟前"
             return "just now" if minutes < 1 else f"{minutes} min ago"
     return f"{day(at.date(), lang, current.date() if current else None)} {at:%H:%M}"
+
+
+def days_and_time(value: str | datetime, today: date) -> tuple[int, str]:
+    """A coming moment (an opening, a closing) as every face words it: how many days after
+    today it falls, in China time, and its 'HH:MM'."""
+    at = _moment(value)
+    if at is None:
+        raise ValueError(f"not a moment: {value!r}")
+    return (at.date() - today).days, f"{at:%H:%M}"

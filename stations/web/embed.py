@@ -356,14 +356,13 @@ def _list_error(exc: params.ApiError, args) -> str:
 
 def _clock(iso: str, today: date) -> str:
     """'07:00', 'tomorrow 07:00' or 'Mon 07:00' for a moment given as ISO text."""
-    moment = datetime.fromisoformat(iso)
-    time = moment.strftime("%H:%M")
-    days = (moment.date() - today).days
+    days, time = words.days_and_time(iso, today)
     if days <= 0:
         return time
     if days == 1:
         return _("tomorrow %(time)s", time=time)
-    return _("%(weekday)s %(time)s", weekday=format_date(moment.date(), "EEE"), time=time)
+    weekday = format_date(datetime.fromisoformat(iso).date(), "EEE")
+    return _("%(weekday)s %(time)s", weekday=weekday, time=time)
 
 
 def hours_words(station, live: dict, moment: datetime) -> tuple[str, str]:

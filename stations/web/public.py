@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from stations.core import checkins, hours, navigation, present, standards
+from stations.core import checkins, hours, navigation, present, standards, words
 from stations.core.checkins import CheckinRefused
 from stations.core.vocab import ENTRY_METHODS, FACILITIES, HOST_TYPES, STATUSES
 from stations.web import cities_cache, maps, pages, params, view_state
@@ -190,14 +190,12 @@ def _weekday(index: int) -> str:
 def opens_text(opens_next: str, moment: datetime) -> str:
     """When a station closed by its hours opens, as a rider reads it: "07:00 开门",
     "明天 07:00 开门", "周一 07:00 开门", "12月1日 07:00 开门" (en: "Opens 07:00", …)."""
-    at = datetime.fromisoformat(opens_next).astimezone(hours.TZ)
-    today = moment.astimezone(hours.TZ).date()
-    time = at.strftime("%H:%M")
-    days = (at.date() - today).days
+    days, time = words.days_and_time(opens_next, moment.astimezone(hours.TZ).date())
     if days <= 0:
         return _("Opens %(time)s", time=time)
     if days == 1:
         return _("Opens tomorrow %(time)s", time=time)
+    at = datetime.fromisoformat(opens_next).astimezone(hours.TZ)
     day = _weekday(at.weekday()) if days < 7 else _day(at.date())
     return _("Opens %(day)s %(time)s", day=day, time=time)
 

@@ -5,7 +5,6 @@ which checks the region; these views only parse forms and render results."""
 import io
 import re
 import tempfile
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import (
@@ -151,27 +150,28 @@ def _open_now_badge(s, live: dict, moment) -> dict | None:
     when it opens), or hours unknown. None for a station whose status already says it all."""
     if s.status != "open":
         return None
-    lang = requested_language()
+    today = moment.date()
     if live["open_now"]:
         closes = live["closes_at"]
-        text = _("Open now, until %(time)s", time=closes[11:16]) if closes else _("Open now")
-        return {"kind": "open", "text": text}
+        if not closes:
+            return {"kind": "open", "text": _("Open now")}
+        return {
+            "kind": "open",
+            "text": _("Open now, until %(time)s", time=words.days_and_time(closes, today)[1]),
+        }
     if live["open_now"] is None:
         return {"kind": "unknown", "text": _("Hours unclear: check on site")}
     opens = live["opens_next"]
     if not opens:
         return {"kind": "closed", "text": _("Resting by its hours")}
-    at = datetime.fromisoformat(opens)
-    if at.date() == moment.date():
-        text = _("Resting, opens at %(time)s", time=f"{at:%H:%M}")
-    elif at.date() == moment.date() + timedelta(days=1):
-        text = _("Resting, opens tomorrow at %(time)s", time=f"{at:%H:%M}")
+    days, time = words.days_and_time(opens, today)
+    if days == 0:
+        text = _("Resting, opens at %(time)s", time=time)
+    elif days == 1:
+        text = _("Resting, opens tomorrow at %(time)s", time=time)
     else:
-        text = _(
-            "Resting, opens %(day)s at %(time)s",
-            day=words.day(at, lang, moment.date()),
-            time=f"{at:%H:%M}",
-        )
+        day = words.day(opens, requested_language(), today)
+        text = _("Resting, opens %(day)s at %(time)s", day=day, time=time)
     return {"kind": "closed", "text": text}
 
 
