@@ -293,3 +293,24 @@ def redis_url(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+
+
+# -- the staff app (staff_helpers.USERS on the seeded registry) ---------------------------------
+
+
+@pytest.fixture
+def staff_app(seeded, database_url, clock, store, tmp_path):
+    """The app over the seeded registry with the staff users of staff_helpers; a test file
+    that needs other users or settings defines its own."""
+    from staff_helpers import make_users, staff_app_for
+
+    make_users(store)
+    return staff_app_for(database_url, clock, tmp_path)
+
+
+@pytest.fixture
+def xn(staff_app):
+    """A client signed in as Xining's auditor."""
+    from staff_helpers import signed_in
+
+    return signed_in(staff_app, "xn-auditor")

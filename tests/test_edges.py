@@ -4,7 +4,7 @@
 import re
 
 import pytest
-from staff_helpers import csrf, make_users, signed_in, staff_app_for, token_for
+from staff_helpers import csrf, signed_in, token_for
 
 from conftest import STORE_KINDS
 
@@ -17,17 +17,6 @@ OVERFLOWING_SINCE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
 @pytest.fixture(params=STORE_KINDS)
 def store_kind(request) -> str:
     return request.param
-
-
-@pytest.fixture
-def staff_app(seeded, database_url, clock, store, tmp_path):
-    make_users(store)
-    return staff_app_for(database_url, clock, tmp_path)
-
-
-@pytest.fixture
-def xn(staff_app):
-    return signed_in(staff_app, "xn-auditor")
 
 
 @pytest.fixture

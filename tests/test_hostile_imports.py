@@ -10,7 +10,7 @@ import time
 import hostile_files
 import pytest
 from hostile_files import CORPUS
-from staff_helpers import csrf, make_users, signed_in, staff_app_for
+from staff_helpers import csrf, signed_in
 
 from conftest import snapshot
 
@@ -23,12 +23,6 @@ XLSX_FILE_LEVEL = [
     "malformed-workbook",
     "beyond-last-column",
 ]
-
-
-@pytest.fixture
-def staff_app(seeded, database_url, clock, store, tmp_path):
-    make_users(store)
-    return staff_app_for(database_url, clock, tmp_path)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from rawdb import RawDB
-from staff_helpers import PASSWORD, csrf, make_users, sign_in, signed_in, staff_app_for, token_for
+from staff_helpers import PASSWORD, csrf, sign_in, signed_in, token_for
 
 from app import create_app
 
@@ -25,19 +25,8 @@ def store_kind(request) -> str:
 
 
 @pytest.fixture
-def staff_app(seeded, database_url, clock, store, tmp_path):
-    make_users(store)
-    return staff_app_for(database_url, clock, tmp_path)
-
-
-@pytest.fixture
 def anon(staff_app):
     return staff_app.test_client()
-
-
-@pytest.fixture
-def xn(staff_app):
-    return signed_in(staff_app, "xn-auditor")
 
 
 def registry(database_url):

@@ -7,24 +7,13 @@ import re
 from urllib.parse import quote
 
 import pytest
-from staff_helpers import csrf, make_users, signed_in, staff_app_for
+from staff_helpers import csrf
 from test_staff import XN, edit_form, page
 
 
 @pytest.fixture
 def store_kind() -> str:
     return "sqlite"  # form handling only: no store method of its own
-
-
-@pytest.fixture
-def staff_app(seeded, database_url, clock, store, tmp_path):
-    make_users(store)
-    return staff_app_for(database_url, clock, tmp_path)
-
-
-@pytest.fixture
-def xn(staff_app):
-    return signed_in(staff_app, "xn-auditor")
 
 
 def alert(response) -> list[str]:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from rawdb import RawDB
-from staff_helpers import csrf, make_users, sign_in, signed_in, staff_app_for
+from staff_helpers import csrf, sign_in, signed_in
 
 from conftest import STORE_KINDS
 
@@ -20,19 +20,8 @@ def store_kind(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def staff_app(seeded, database_url, clock, store, tmp_path):
-    make_users(store)
-    return staff_app_for(database_url, clock, tmp_path)
-
-
 def client_for(app, name):
     return signed_in(app, name)
-
-
-@pytest.fixture
-def xn(staff_app):
-    return client_for(staff_app, "xn-auditor")
 
 
 @pytest.fixture
