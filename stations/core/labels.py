@@ -22,6 +22,16 @@ VOCABULARIES: dict[str, vocab.Vocabulary] = {
 # The names pages use: kind -> 'report_kind' reads better in a template than 'kind'
 VOCABULARIES["report_kind"] = checkins.KINDS
 
+# Station fields whose stored values are keys of a vocabulary: pages show their labels.
+FIELD_VOCABULARIES = {
+    "status": "status",
+    "facilities": "facilities",
+    "host_type": "host_type",
+    "entry_method": "entry_method",
+    "crs": "crs",
+    "coord_source": "crs",
+}
+
 
 def label(vocabulary: str, key: str, lang: str = "zh") -> str:
     return VOCABULARIES[vocabulary].label(key, lang)

@@ -25,6 +25,7 @@ from stations.core import (
     hours,
     hours_input,
     importer,
+    labels,
     present,
     staff_tables,
     standards,
@@ -48,16 +49,6 @@ from stations.web.admin.lists import list_args
 from stations.web.auth import forbid, staff
 from stations.web.context import FALLBACK_CENTRE, get_store, map_centre, now
 from stations.web.i18n import requested_language
-
-# Fields whose stored values are keys of a vocabulary: the history shows their labels.
-VOCAB_FIELDS = {
-    "status": "status",
-    "facilities": "facilities",
-    "host_type": "host_type",
-    "entry_method": "entry_method",
-    "crs": "crs",
-    "coord_source": "crs",
-}
 
 
 @bp.get("/stations")
@@ -209,7 +200,7 @@ def station(station_id: int):
         published=is_published(s),
         hours_text=hours.describe(s.opening_hours, requested_language()),
         reports=store.station_reports(s.id),
-        vocab_fields=VOCAB_FIELDS,
+        vocab_fields=labels.FIELD_VOCABULARIES,
         **vocab_choices(),
     )
 
@@ -247,7 +238,7 @@ def edit_station(station_id: int):
                 s=exc.current,
                 change=exc.last_change,
                 mine=data,
-                vocab_fields=VOCAB_FIELDS,
+                vocab_fields=labels.FIELD_VOCABULARIES,
             ), 409
         except Invalid as exc:
             errors = _errors(exc, data, hours_error)
