@@ -1,9 +1,11 @@
 """Headers every response carries: no MIME sniffing, a Referrer-Policy, and a Content-Security-
 Policy that runs only scripts from our own origin plus the inline scripts our templates wrote.
 
-Inline scripts are allowed by their SHA-256 hash, not by a nonce: a page (and its hashes) is the
-same on every request that renders the same content, so a cached page revalidated with a 304
-keeps matching its header. A template writes an executable inline script through the
+Inline scripts are allowed by their SHA-256 hash, not by a nonce: a page whose content is the
+same on every render keeps matching its header when a cache revalidates it with a 304. Map pages
+are not such pages (folium gives each render a random element id, so their hashes differ per
+response); they stay correct because HTML is sent no-cache without an ETag — give them an ETag
+and their scripts would be refused. A template writes an executable inline script through the
 `inline_script` filter (`{{ map.script|inline_script }}` or `{% filter inline_script %}…{%
 endfilter %}`), which records the hash for this response; a `<script>` written any other way
 does not run. JSON data blocks (`type="application/json"`) are not scripts and need nothing.
