@@ -217,3 +217,23 @@ def test_nearest_in_gcj02_from_the_border_strip_answers_the_station_there(cli, t
     # The same numbers taken as WGS-84 are the point in Hong Kong: the other station first.
     naive = api.get(f"/api/v1/stations/nearest?{query}").get_json()
     assert [f["properties"]["code"] for f in naive["features"]] == ["SZ-LB", "SZ-LH"]
+
+
+@pytest.mark.parametrize(
+    "lat, lon",
+    [(-90, -100.14), (90, 0), (-89.9999, 179.9999), (89.99, 105), (0, 0), (-33.87, 151.21)],
+)
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_points_far_from_china_are_taken_as_given_and_never_fail(lat, lon, crs):
+    # A pole once sent the inversion off to infinity: "math domain error", a 500 on nearest.
+    assert datum.to_wgs84(lat, lon, crs) == pytest.approx((lat, lon), abs=0.02)
+    if crs == "gcj02":
+        assert datum.to_wgs84(lat, lon, crs) == (lat, lon)
+
+
+def test_nearest_asked_from_the_south_pole_in_gcj02_is_an_answer_not_an_error(app):
+    got = app.test_client().get(
+        "/api/v1/stations/nearest?lat=-90&lon=-100.14&crs=gcj02&radius_m=5267"
+    )
+    assert got.status_code == 200, got.get_json()
+    assert got.get_json()["query"]["lat"] == -90

@@ -181,9 +181,25 @@ def in_gcj02_area(lat: float, lon: float) -> bool:
     return in_gcj02_area_many([lat], [lon])[0]
 
 
+def _near_china(lat: float, lon: float) -> bool:
+    """Within a degree of China's bounding box (every district and the coastal waters lie
+    inside it): the shift is under 0.01 degrees, so no point outside can have an origin in
+    the GCJ-02 area, nor be one."""
+    from stations.core import regions
+
+    (south, north), (west, east) = regions.LAT_RANGE, regions.LON_RANGE
+    return south - 1 <= lat <= north + 1 and west - 1 <= lon <= east + 1
+
+
 def _unshift_many(lats: Sequence[float], lons: Sequence[float]) -> list[tuple[float, float]]:
     """WGS-84 for GCJ-02 (or BD-09 already turned into GCJ-02) points; see to_wgs84."""
-    found = [wgs84_from_gcj02(lat, lon) for lat, lon in zip(lats, lons, strict=True)]
+    # Far from China neither the point nor an origin can be in the area, and the inversion
+    # must not even be tried: near a pole the shift's cos(lat) divides by almost nothing and
+    # the iteration runs off to infinity (sin(inf) raises).
+    found = [
+        wgs84_from_gcj02(lat, lon) if _near_china(lat, lon) else (lat, lon)
+        for lat, lon in zip(lats, lons, strict=True)
+    ]
     origin_in = in_gcj02_area_many([c[0] for c in found], [c[1] for c in found])
     # Only where the origin is outside does the point as given need a look of its own.
     rest = [i for i, inside in enumerate(origin_in) if not inside]
