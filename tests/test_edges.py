@@ -479,3 +479,39 @@ def test_the_core_refuses_dates_out_of_range_by_name(name, value):
         validate(record)
     assert [e.field for e in refused.value.errors] == [name]
     assert refused.value.errors[0].code in ("bad_date", "bad_timestamp")
+
+
+# -- ids beyond 64 bits with every method: the answer an absent id gets --------------------------
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_ids_beyond_64_bits_get_what_an_absent_id_gets_for_every_method(api_as_xn, xn, store):
+    """POST /admin/reports/18446744073709551616 and PATCH /api/v1/stations/18446744073709551616
+    are answered as for a valid id that does not exist (999): the view's own 404, or 405 with
+    the path's Allow when the method is not one of the path's."""
+    admin = {"csrf_token": csrf(xn, "/admin/"), "action": "reject"}
+    bearer = {**api_as_xn.auth, "If-Match": "*"}
+    cases = [  # (client, method, path, what is sent)
+        (xn, "POST", "/admin/reports/{n}", {"data": admin}),
+        (xn, "PUT", "/admin/reports/{n}", {"data": admin}),
+        (api_as_xn, "PATCH", "/api/v1/stations/{n}", {"json": {"name": "x"}, "headers": bearer}),
+        (api_as_xn, "DELETE", "/api/v1/stations/{n}", {"headers": bearer}),
+        (api_as_xn, "POST", "/api/v1/stations/{n}", {"json": {}, "headers": bearer}),
+        (api_as_xn, "PUT", "/api/v1/stations/{n}", {"json": {}, "headers": bearer}),
+        (api_as_xn, "POST", "/api/v1/stations/{n}/audits", {"json": {}, "headers": bearer}),
+        (api_as_xn, "PATCH", "/api/v1/stations/{n}/audits", {"json": {}, "headers": bearer}),
+    ]
+    seen = set()
+    for client, method, path, sent in cases:
+        absent = client.open(path.format(n=999), method=method, **sent)
+        expected = (absent.status_code, absent.headers.get("Allow"))
+        for n in (TOO_BIG, str(2**63), "9" * 400, "１８４４６７４４０７３７０９５５１６１６"):
+            response = client.open(path.format(n=n), method=method, **sent)
+            got = (response.status_code, response.headers.get("Allow"))
+            assert got == expected, (method, path, n, got, expected)
+            if response.is_json:
+                assert error(response)["code"] == error(absent)["code"]
+        seen.add(expected)
+    assert (404, None) in seen
+    assert (405, "DELETE, GET, HEAD, OPTIONS, PATCH") in seen and (405, "OPTIONS, POST") in seen
+    assert unchanged(store)

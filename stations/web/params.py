@@ -17,6 +17,7 @@ _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^\d+$")
 MAX_QUERY_BYTES = 4096
 MAX_ID = 2**63 - 1  # the largest id either store holds (SQLite INTEGER, PostgreSQL bigint)
+ABSENT_ID = 0  # no row has it: ids start at 1 in both stores
 
 
 def whole_number(value: str | None, low: int, high: int) -> int | None:
@@ -51,15 +52,19 @@ class BoundedInt(IntegerConverter):
     """`<int:…>` in routes, bounded to what a store holds: /admin/reports/18446744073709551616
     is a 404 like any id that does not exist, not an integer overflow in the database."""
 
-    # At most 19 digits (MAX_ID has 19): a longer id matches no route at all, so every method
-    # answers 404 (a rule refused by to_python would leave the others to answer 405).
-    regex = r"\d{1,19}"
+    # Any number of digits matches, so an id too large for a store reaches the same view, for
+    # every method, as an id that does not exist: that view answers (404, or the CSRF or sign-in
+    # refusal it gives first), and a method the path does not allow is a 405 with Allow. A rule
+    # refused by to_python would leave the other rules to answer for the path instead.
+    regex = r"\d+"
 
     def to_python(self, value: str) -> int:
         number = whole_number(value, 0, MAX_ID)
-        if number is None:
-            raise ValidationError()
-        return number
+        if number is not None:
+            return number
+        if beyond(value, MAX_ID):
+            return ABSENT_ID  # beyond any store: no such row, never sent to a database as is
+        raise ValidationError()
 
 
 class ApiError(Exception):

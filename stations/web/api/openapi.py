@@ -80,6 +80,17 @@ def _vocabulary(vocab: Vocabulary, keys: list[str] | None = None) -> Schema:
 
 
 STRING: Schema = {"type": "string"}
+# What the core refuses in any text it stores (text.control_character): control characters
+# other than white space. A name must hold something besides white space.
+_NO_CONTROL = "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
+TEXT_PATTERN = f"^{_NO_CONTROL}*$"
+NAME_PATTERN = f"^{_NO_CONTROL}*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u2028-\\u202f\\u2060-\\u206f\\ufeff]{_NO_CONTROL}*$"
+# A date of a record: the years the core reads (model.MIN_YEAR to MAX_YEAR).
+DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# bbox: min_lon,min_lat,max_lon,max_lat, each in range; min <= max is said in words.
+_LON_TEXT = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+_LAT_TEXT = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+BBOX_PATTERN = f"^{_LON_TEXT},{_LAT_TEXT},{_LON_TEXT},{_LAT_TEXT}$"
 INTEGER: Schema = {"type": "integer"}
 NUMBER: Schema = {"type": "number"}
 BOOLEAN: Schema = {"type": "boolean"}
@@ -97,6 +108,8 @@ MINUTE: Schema = {
     "description": "ISO 8601 in China time, to the minute.",
 }
 FLAG: Schema = {"type": "string", "enum": ["0", "1", "true", "false"]}
+_FACILITY_KEY = "(" + "|".join(FACILITIES.keys()) + ")"
+FACILITY_LIST: Schema = {"type": "string", "pattern": f"^({_FACILITY_KEY}(,{_FACILITY_KEY})*)?$"}
 PROFILES = standards.profiles()
 
 
@@ -112,14 +125,19 @@ STATION_FIELDS: dict[str, Schema] = {
         "pattern": _CODE.pattern,
         "description": "The operator's own station code, unique.",
     },
-    "name": {"type": "string", "minLength": 1, "maxLength": LIMITS["name"]},
-    "address": {"type": "string", "maxLength": LIMITS["address"]},
+    "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": LIMITS["name"],
+        "pattern": NAME_PATTERN,
+    },
+    "address": {"type": "string", "maxLength": LIMITS["address"], "pattern": TEXT_PATTERN},
     "adcode": ADCODE,
     "province": STRING,
     "city": STRING,
     "district": STRING,
     "host_type": ref("HostType"),
-    "brand": {"type": "string", "maxLength": LIMITS["brand"]},
+    "brand": {"type": "string", "maxLength": LIMITS["brand"], "pattern": TEXT_PATTERN},
     "opening_hours": {
         "type": "string",
         "description": "OpenStreetMap opening_hours syntax; empty when unknown.",
@@ -170,12 +188,13 @@ INPUT_FIELDS: dict[str, Schema] = {
         "description": _("District adcode; found from the point when left out."),
     },
     "closed_until": {
-        **_or_null(DATE),
+        **_or_null({**DATE, "pattern": DATE_PATTERN}),
         "description": _("Reopening date; required when status is temporarily_closed."),
     },
     "manager_name": {
         "type": "string",
         "maxLength": LIMITS["manager_name"],
+        "pattern": TEXT_PATTERN,
         "description": _("Staff only: never shown to the public."),
     },
     "manager_phone": {
@@ -213,7 +232,10 @@ def _input_schema(creating: bool) -> Schema:
         ["code", "name", "lat", "lon"],
         **{
             "if": reopening,
-            "then": {"properties": {"closed_until": DATE}, "required": ["closed_until"]},
+            "then": {
+                "properties": {"closed_until": {**DATE, "pattern": DATE_PATTERN}},
+                "required": ["closed_until"],
+            },
         },
     )
 
@@ -567,6 +589,7 @@ ERRORS: dict[int, tuple[str, str, str, str | None]] = {
         "region",
     ),
     404: (_("No such station or region"), "not_found", "no station 999", "id"),
+    409: (_("The code is already used by another station"), "conflict", "", "code"),
     412: (
         _("The station changed since that ETag; the response carries the current ETag"),
         "version_conflict",
@@ -660,7 +683,7 @@ def _filters(facilities=None, open_now=None) -> list[dict]:
     return [
         _param(
             "facilities",
-            STRING,
+            FACILITY_LIST,
             _("Comma list of facility keys; a station must have them all."),
             example=facilities,
             vocabulary="Facility",
@@ -718,7 +741,7 @@ def _document(server_url: str) -> dict:
                 "it (required). Compared strongly: a W/ tag never matches. * changes whatever "
                 "version is current."
             ),
-            False,
+            True,
             "header",
             example,
         )
@@ -812,14 +835,20 @@ def _document(server_url: str) -> dict:
                 "parameters": [
                     _param(
                         "bbox",
-                        STRING,
-                        _("min_lon,min_lat,max_lon,max_lat (WGS-84)."),
+                        {"type": "string", "pattern": f"^$|{BBOX_PATTERN}"},
+                        _(
+                            "min_lon,min_lat,max_lon,max_lat (WGS-84), with min ≤ max; empty for "
+                            "no bounds."
+                        ),
                         example="117.1,31.7,117.4,31.95",
                     ),
                     _param(
                         "region",
-                        PREFIX,
-                        _("Adcode prefix: province 34, city 3401 or district 340104."),
+                        {"type": "string", "pattern": "^([0-9]{2}([0-9]{2}){0,2})?$"},
+                        _(
+                            "Adcode prefix: province 34, city 3401 or district 340104; one that "
+                            "names no region is 404."
+                        ),
                         example="3401",
                     ),
                     *_filters(),
@@ -862,7 +891,9 @@ def _document(server_url: str) -> dict:
                             "text/csv": {"schema": {"type": "string"}, "example": ex["csv"]},
                         },
                     },
-                    **_errors(400, 401, 403, 414, 429),
+                    **_errors(
+                        400, 401, 403, 404, 414, 429, e404=("not_found", "no region 9999", "region")
+                    ),
                 },
             },
             "post": {
@@ -884,7 +915,21 @@ def _document(server_url: str) -> dict:
                         "headers": etag_header,
                         "content": _geo(ref("Station"), ex["created"]),
                     },
-                    **_errors(400, 401, 403, 415, 429, 503, write=True),
+                    **_errors(
+                        400,
+                        401,
+                        403,
+                        409,
+                        415,
+                        429,
+                        503,
+                        write=True,
+                        e409=(
+                            "conflict",
+                            "code: HF-0103 is already used by another station",
+                            "code",
+                        ),
+                    ),
                 },
             },
         },
@@ -995,8 +1040,8 @@ def _document(server_url: str) -> dict:
                 "parameters": [
                     _param(
                         "bbox",
-                        STRING,
-                        _("min_lon,min_lat,max_lon,max_lat (WGS-84)."),
+                        {"type": "string", "pattern": BBOX_PATTERN},
+                        _("min_lon,min_lat,max_lon,max_lat (WGS-84), with min ≤ max."),
                         True,
                         example="117.1,31.7,117.4,31.95",
                     ),
@@ -1094,10 +1139,14 @@ def _document(server_url: str) -> dict:
                         _("Service radius in metres."),
                         example=1000,
                     ),
-                    _param("only_24h", FLAG, _("Count only stations open 24 hours.")),
+                    _param(
+                        "only_24h",
+                        STRING,
+                        _("1 or true: count only stations open 24 hours; any other value: all."),
+                    ),
                     _param(
                         "facilities",
-                        STRING,
+                        FACILITY_LIST,
                         _("Comma list of facility keys; a station counts only if it offers all."),
                         vocabulary="Facility",
                     ),
@@ -1126,9 +1175,9 @@ def _document(server_url: str) -> dict:
                     ),
                     _param(
                         "geometry",
-                        FLAG,
+                        STRING,
                         _(
-                            "Also return the layers (circles, gaps, suggestions, demand, stations) as GeoJSON."
+                            "1 or true: also return the layers (circles, gaps, suggestions, demand, stations) as GeoJSON."
                         ),
                     ),
                     _key(),
@@ -1752,9 +1801,20 @@ def schemas() -> dict[str, Schema]:
                     "maxLength": 500,
                     "description": _("What is wrong; required when the result is fail."),
                 },
-                "valid_until": {**_or_null(DATE), "description": _("Use-by date (medicines).")},
+                "valid_until": {
+                    **_or_null({**DATE, "pattern": DATE_PATTERN}),
+                    "description": _("Use-by date (medicines)."),
+                },
             },
             required=["result"],
+            # a failed item says what is wrong (audits.parse_answers)
+            **{
+                "if": {"properties": {"result": {"const": "fail"}}, "required": ["result"]},
+                "then": {
+                    "properties": {"note": {"type": "string", "pattern": r"\S"}},
+                    "required": ["note"],
+                },
+            },
         ),
         "AuditCreate": _closed(
             {
@@ -1779,6 +1839,23 @@ def schemas() -> dict[str, Schema]:
                 },
             },
             required=["visited_on", "visit_kind", "items"],
+            # every item of the profile named is answered, but the one the registry decides
+            allOf=[
+                {
+                    "if": {
+                        "properties": {"profile": {"const": profile.key}},
+                        "required": ["profile"],
+                    },
+                    "then": {
+                        "properties": {
+                            "items": {
+                                "required": [i.key for i in profile.items if not i.from_registry]
+                            }
+                        }
+                    },
+                }
+                for profile in PROFILES.values()
+            ],
         ),
         "AuditRecorded": _closed(
             {

@@ -229,8 +229,10 @@ def _region_param(args) -> str:
     value = args.get("region", "").strip()
     if not value:
         return ""
-    if not (value.isdigit() and len(value) in (2, 4, 6)) or not regions.districts_of(value):
-        raise ApiError("region must be an existing adcode prefix of 2, 4 or 6 digits", "region")
+    if not (value.isdigit() and len(value) in (2, 4, 6)):
+        raise ApiError("region must be an adcode prefix of 2, 4 or 6 digits", "region")
+    if not regions.districts_of(value):  # well formed, but names no region: as for a path
+        raise ApiError(f"no region {value}", "region", "not_found", 404)
     return value
 
 

@@ -111,6 +111,8 @@ def _write(action):
         return action()
     except Invalid as exc:
         first = exc.errors[0]
+        if first.code == "code_taken":  # a valid body that clashes with the registry's state
+            raise ApiError(str(first), first.field, "conflict", 409) from None
         raise ApiError(
             "; ".join(str(e) for e in exc.errors), first.field, "invalid_field", 400
         ) from None
