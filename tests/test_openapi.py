@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 from werkzeug.datastructures import Headers
 
 from app import create_app
+from stations.core import accounts
 from stations.web.api import openapi
 
 from conftest import FRIDAY_10
@@ -950,9 +951,12 @@ def test_every_schemathesis_check_passes(seeded, db_path, clock):
     store = open_store(app.config["DATABASE_URL"])
     make_users(store)
     token = token_for(store, "hf-admin")
+    partner_key, digest = accounts.new_token()
+    store.add_api_key("fuzz-portal", digest, "3401", "2026-01-01T00:00:00+08:00")
     store.close()
     runs = {
         "reads": ({}, ["GET"]),
+        "reads with a partner key for 3401": ({"X-API-Key": partner_key}, ["GET"]),
         "writes": ({"Authorization": f"Bearer {token}"}, ["POST", "PATCH", "DELETE"]),
     }
     total = []
