@@ -77,11 +77,11 @@ def test_reusing_each_identity_is_bounded_by_the_address_ceiling(limited):
 
 def test_a_partner_key_is_not_counted_among_the_identities(limited):
     c = limited()
-    made = c.application.test_cli_runner().invoke(args=["key", "create", "hefei", "--region", "3401"])
+    made = c.application.test_cli_runner().invoke(
+        args=["key", "create", "hefei", "--region", "3401"]
+    )
     key = made.output.strip()
     for n in range(10):
         get(c, f"scraper/{n}")
-    answers = {
-        c.get("/api/v1/stations", headers={"X-API-Key": key}).status_code for _ in range(8)
-    }
+    answers = {c.get("/api/v1/stations", headers={"X-API-Key": key}).status_code for _ in range(8)}
     assert answers == {200}

@@ -91,7 +91,7 @@ def _identity() -> str:
 def _has_own_budget(identity: str) -> bool:
     """Whether this identity is one of the first RATELIMIT_IDENTITIES of its address in the
     window: already marked, or marked now while the address still has a free place."""
-    marks: FixedWindowRateLimiter = current_app.extensions["yizhan_identity_marks"]
+    marks = FixedWindowRateLimiter(current_app.extensions["yizhan_limiter"].storage)
     places = parse(current_app.config["RATELIMIT_IDENTITIES"])
     once: RateLimitItem = type(places)(1, places.multiples, places.namespace)
     address = request.remote_addr or ""
@@ -113,9 +113,7 @@ def _client_key() -> str:
         else:
             identity = _identity()
             g.rate_budget = (
-                f"client:{identity}"
-                if _has_own_budget(identity)
-                else f"pool:{request.remote_addr}"
+                f"client:{identity}" if _has_own_budget(identity) else f"pool:{request.remote_addr}"
             )
     return g.rate_budget
 
@@ -134,7 +132,7 @@ def init_limits(app: Flask, bp) -> None:
     )
     # The marks of which identities have a budget of their own live in the same storage, under
     # the limiter's key prefix, so every app server sharing Redis agrees on them.
-    app.extensions["yizhan_identity_marks"] = FixedWindowRateLimiter(limiter.storage)
+    app.extensions["yizhan_limiter"] = limiter
     limiter.limit(
         lambda: (
             current_app.config["RATELIMIT_KEY"]
