@@ -5,12 +5,12 @@ against the right password, and ten failures from one address blocked every sign
 from datetime import timedelta
 
 import pytest
+from staff_helpers import PASSWORD, csrf, make_users, staff_app_for
 
 from stations.core import accounts
 from stations.store import open_store
 
 from conftest import STORE_KINDS, postgis_database
-from staff_helpers import PASSWORD, csrf, make_users, staff_app_for
 
 ATTACKER = "203.0.113.66"
 OFFICE = "198.51.100.20"

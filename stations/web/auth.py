@@ -135,8 +135,8 @@ def login():
         ), 401
     session.clear()  # a fresh session at sign-in: nothing from before survives
     login_user(StaffUser(user, session_id))
-    response = redirect(safe_next(request.form.get("next")))
-    response.set_cookie(
+    answer = redirect(safe_next(request.form.get("next")))
+    answer.set_cookie(
         DEVICE_COOKIE,
         accounts.device_cookie(secret, name, device),
         max_age=DEVICE_DAYS * 86400,
@@ -145,7 +145,7 @@ def login():
         httponly=True,
         samesite="Lax",
     )
-    return response
+    return answer
 
 
 def wait_words(seconds: int) -> str:
