@@ -6,7 +6,7 @@ folder on first run if unset), TILES (osm | tianditu | amap) and TIANDITU_KEY, o
 XYZ template) with TILES_DATUM and TILES_ATTRIBUTION, PUBLIC_URL (the site's address printed
 in QR codes), MAP_CENTER ("lat,lon" where the map opens; default: the busiest city),
 AUDIT_INTERVAL_DAYS, COVERAGE_TARGET, SEARCH_LOG_FLUSH_SECONDS, NEAREST_ANYWAY_MAX_M, the API's rate limits (RATELIMIT_CLIENT,
-RATELIMIT_ADDRESS, RATELIMIT_KEY, RATELIMIT_STORAGE_URL), TRUSTED_PROXIES and
+RATELIMIT_IDENTITIES, RATELIMIT_ADDRESS, RATELIMIT_KEY, RATELIMIT_STORAGE_URL), TRUSTED_PROXIES and
 SESSION_COOKIE_SECURE. The README's configuration table lists the same names; a test keeps the
 two in step. A malformed value stops start-up with a message naming the variable, rather than
 surfacing later as a 500.
@@ -76,9 +76,18 @@ def _share(name: str, default: float) -> float:
 
 
 # Rate limits in the `limits` notation Flask-Limiter reads; checked at start-up.
+# Sized from capacity (stations/web/api/partners.py says why they are shaped so): bench/serve.py
+# measured about 226 nearest req/s (hello-world: 2,200) for `make run`'s default server (2
+# workers x 4 threads, gthread) on a 2-core machine. RATELIMIT_ADDRESS lets one address take at
+# most 30 req/s, about 1/8 of that capacity (1/4 with memory:// storage, see below), so the
+# rest stays free for everyone else. A client rotating its headers gets its own budget only among
+# the first RATELIMIT_IDENTITIES clients of its address, then one pooled client budget.
+# With memory:// storage each worker counts alone (2 workers: twice each budget); Redis
+# (RATELIMIT_STORAGE_URL) makes them one.
 RATE_LIMITS = {
     "RATELIMIT_CLIENT": "120 per minute",  # one client: address + browser + language
-    "RATELIMIT_ADDRESS": "6000 per minute",  # one address as a whole (carrier NAT)
+    "RATELIMIT_IDENTITIES": "300 per 10 minutes",  # clients per address with their own budget
+    "RATELIMIT_ADDRESS": "1800 per minute",  # one address as a whole: 1/8 of capacity
     "RATELIMIT_KEY": "1200 per minute",  # one partner's API key
 }
 

@@ -7,6 +7,7 @@ the whole country. Every staff write passes `require_write`, whatever face it ca
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,9 +28,16 @@ ADMINS = ("admin",)  # who may reset staff passwords and set region defaults
 WRITERS = ("admin", "auditor")
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-FAILURE_WINDOW = timedelta(minutes=15)  # failed sign-ins count for this long
-MAX_FAILURES_PER_CLIENT = 10
-MAX_FAILURES_PER_NAME = 5
+# Sign-in throttling: backoff, never a lock (see sign_in). Failures count for FAILURE_WINDOW;
+# past a key's free failures each further one doubles the wait after it, from FIRST_WAIT up to
+# LONGEST_WAIT, so a guesser gets at most 21 tries an hour for one name from one client.
+FAILURE_WINDOW = timedelta(hours=1)
+FREE_FAILURES_PAIR = 3  # one name from one client (an address, or a trusted device)
+FREE_FAILURES_NAME = 10  # one name from all untrusted clients together
+FREE_FAILURES_ADDRESS = 30  # one address (an office behind NAT), for untrusted clients only
+FIRST_WAIT = timedelta(seconds=2)
+LONGEST_WAIT = timedelta(minutes=5)
+DEVICES_KEPT = 5  # names one browser stays trusted for (a shared office computer)
 TOUCH_EVERY = timedelta(seconds=60)  # one write a minute is enough to track idleness
 
 
@@ -54,9 +62,12 @@ class SignInRefused(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Too many failed sign-ins from this client or for this name lately."""
+    """Too many failed sign-ins lately for this name from this client (or for this name, or
+    from this address, from untrusted clients): retry_after seconds to wait."""
 
-    retry_after = int(FAILURE_WINDOW.total_seconds())
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -291,34 +302,94 @@ def generate_password() -> str:
 # -- signing in and sessions ------------------------------------------------------------------
 
 
-def attempt_keys(secret: str, address: str, name: str) -> tuple[str, str]:
-    """Keyed hashes under which failed sign-ins are counted: the client's address, the name."""
+def attempt_keys(secret: str, address: str, name: str, device: str = "") -> dict[str, str]:
+    """Keyed hashes under which failed sign-ins are counted: 'pair' (this name from this
+    address, or from this trusted device when device is its id), 'name', 'address'."""
     key = secret.encode()
 
     def digest(text: str) -> str:
         return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
-    return digest("client|" + address), digest("name|" + name.casefold())
+    folded = name.casefold()
+    pair = f"device|{device}|{folded}" if device else f"pair|{address}|{folded}"
+    return {
+        "pair": digest(pair),
+        "name": digest("name|" + folded),
+        "address": digest("client|" + address),
+    }
+
+
+def _device_signature(secret: str, name: str, device_id: str) -> str:
+    text = f"device|{name.casefold()}|{device_id}"
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def device_cookie(secret: str, name: str, cookie: str = "") -> str:
+    """The device cookie's new value after a successful sign-in for name: a signed token that
+    lets this browser sign in as name despite a throttle on the name (OWASP's device cookies),
+    added to the ones it already holds (the newest DEVICES_KEPT)."""
+    device_id = secrets.token_urlsafe(12)
+    mine = f"{device_id}.{_device_signature(secret, name, device_id)}"
+    others = [t for t in cookie.split() if not trusted_device(secret, name, t)]
+    return " ".join([mine, *others][:DEVICES_KEPT])
+
+
+def trusted_device(secret: str, name: str, cookie: str) -> str:
+    """The id of the device this cookie proves has signed in as name before, or ''."""
+    for token in cookie.split()[:DEVICES_KEPT]:
+        device_id, _, signature = token.partition(".")
+        if device_id and hmac.compare_digest(signature, _device_signature(secret, name, device_id)):
+            return device_id
+    return ""
+
+
+def backoff(failures: int, free: int) -> timedelta:
+    """How long to wait after the last of `failures` failures when `free` cost nothing."""
+    if failures < free:
+        return timedelta(0)
+    return min(FIRST_WAIT * 2 ** min(failures - free, 20), LONGEST_WAIT)
 
 
 def sign_in(
-    store: "AccountStore", name: str, password: str, *, secret: str, address: str, now: datetime
+    store: "AccountStore",
+    name: str,
+    password: str,
+    *,
+    secret: str,
+    address: str,
+    now: datetime,
+    device: str = "",
 ) -> tuple[User, str]:
     """The user and a new session id for a correct name and password.
 
-    TooManyAttempts after too many failures from this address or for this name, checked
-    before the password hash is computed, so a flood costs nothing; SignInRefused otherwise."""
-    client_key, name_key = attempt_keys(secret, address, name)
+    Throttling slows a guesser without letting anyone lock a colleague or an office out: no
+    count ever refuses a correct password for good, only for a wait that doubles with each
+    failure past a free few and never exceeds LONGEST_WAIT. Waits are kept per key:
+    - this name from this client (address, or trusted device): every client;
+    - this name from any untrusted client: a guesser spreading over many addresses is slowed,
+      but a browser holding a device cookie for the name (device_cookie) is not;
+    - this address, any name, at a high ceiling: untrusted clients only, so a colleague with
+      a trusted browser in an office behind one NAT is never held up by a neighbour's typos.
+    TooManyAttempts (with the seconds to wait) is raised before the password hash is computed,
+    so a flood costs nothing, and a refused attempt is not counted as a failure."""
+    device_id = trusted_device(secret, name, device)
+    keys = attempt_keys(secret, address, name, device_id)
+    frees = {"pair": FREE_FAILURES_PAIR}
+    if not device_id:
+        frees.update(name=FREE_FAILURES_NAME, address=FREE_FAILURES_ADDRESS)
     since = _stamp(now - FAILURE_WINDOW)
-    if (
-        store.login_failures(client_key, since) >= MAX_FAILURES_PER_CLIENT
-        or store.login_failures(name_key, since) >= MAX_FAILURES_PER_NAME
-    ):
-        raise TooManyAttempts("too many attempts")
+    wait = timedelta(0)
+    for kind, free in frees.items():
+        failures = store.login_failures(keys[kind], since)
+        last = store.last_login_failure(keys[kind], since) if failures >= free else None
+        if last:
+            wait = max(wait, datetime.fromisoformat(last) + backoff(failures, free) - now)
+    if wait > timedelta(0):
+        raise TooManyAttempts("too many attempts", max(1, math.ceil(wait.total_seconds())))
     found = store.user_login(name)
     ok = verify_password(found[1] if found else None, password)  # same cost for unknown names
     if not ok or found is None or found[0].disabled_at:
-        store.add_login_failure([client_key, name_key], _stamp(now))
+        store.add_login_failure([keys[kind] for kind in frees], _stamp(now))
         raise SignInRefused("wrong name or password")
     session_id = secrets.token_urlsafe(32)
     store.create_session(session_id, found[0].id, _stamp(now))

@@ -3,7 +3,9 @@
 The cookie carries only a random session id (signed by Flask). The session row decides (see
 accounts.session_user): it ends at logout, when the user is disabled, after
 STAFF_IDLE_MINUTES without a request and STAFF_MAX_HOURS after sign-in, whatever the cookie
-says. The limits on failed attempts are accounts.sign_in's.
+says. The limits on failed attempts are accounts.sign_in's: a wait that grows with failures,
+never a lock. A successful sign-in leaves a device cookie (DEVICE_COOKIE, signed, for /login only)
+that lets this browser sign in as that name again even while the name is being guessed at.
 """
 
 from datetime import timedelta
@@ -30,6 +32,8 @@ from stations.core.accounts import User
 from stations.web.context import get_store, now
 
 bp = Blueprint("auth", __name__)
+DEVICE_COOKIE = "yz_device"
+DEVICE_DAYS = 365
 login_manager = LoginManager()
 
 
@@ -98,19 +102,28 @@ def safe_next(target: str | None) -> str:
 def login():
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
+    name = request.form.get("name", "").strip()
+    secret = current_app.config["SECRET_KEY"]
+    device = request.cookies.get(DEVICE_COOKIE, "")
     try:
         user, session_id = accounts.sign_in(
             get_store(),
-            request.form.get("name", "").strip(),
+            name,
             request.form.get("password", ""),
-            secret=current_app.config["SECRET_KEY"],
+            secret=secret,
             address=request.remote_addr or "",
             now=now(),
+            device=device,
         )
     except accounts.TooManyAttempts as exc:
         response = Response(
             render_template(
-                "login.html", error=_("Too many attempts. Wait 15 minutes and try again."), next=""
+                "login.html",
+                error=_(
+                    "Too many attempts. Wait %(wait)s and try again.",
+                    wait=wait_words(exc.retry_after),
+                ),
+                next=request.form.get("next", ""),
             ),
             429,
         )
@@ -122,7 +135,25 @@ def login():
         ), 401
     session.clear()  # a fresh session at sign-in: nothing from before survives
     login_user(StaffUser(user, session_id))
-    return redirect(safe_next(request.form.get("next")))
+    answer = redirect(safe_next(request.form.get("next")))
+    answer.set_cookie(
+        DEVICE_COOKIE,
+        accounts.device_cookie(secret, name, device),
+        max_age=DEVICE_DAYS * 86400,
+        path=url_for("auth.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return answer
+
+
+def wait_words(seconds: int) -> str:
+    """A wait in words: '8 seconds', '3 minutes' (rounded up)."""
+    if seconds < 60:
+        return _("1 second") if seconds == 1 else _("%(num)d seconds", num=seconds)
+    minutes = -(-seconds // 60)
+    return _("1 minute") if minutes == 1 else _("%(num)d minutes", num=minutes)
 
 
 @bp.post("/logout")

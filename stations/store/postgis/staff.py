@@ -183,6 +183,10 @@ class StaffQueries(Connected):
                 "insert into login_attempts (key, at) select unnest(%s::text[]), %s", [keys, now]
             )
 
+    def last_login_failure(self, key: str, since: str) -> str | None:
+        sql = "select max(at) from login_attempts where key = %s and at >= %s"
+        return self._value(sql, [key, since])
+
     # -- station edits and their history ------------------------------------------------------
 
     def insert_station(self, station: Station, now: str) -> int:

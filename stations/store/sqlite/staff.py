@@ -184,6 +184,11 @@ class StaffQueries(Connected):
                 "insert into login_attempts (key, at) values (?, ?)", [(k, now) for k in keys]
             )
 
+    def last_login_failure(self, key: str, since: str) -> str | None:
+        return self.db.conn.execute(
+            "select max(at) from login_attempts where key = ? and at >= ?", [key, since]
+        ).fetchone()[0]
+
     # -- station edits and their history ------------------------------------------------------
 
     def insert_station(self, station: Station, now: str) -> int:

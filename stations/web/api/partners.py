@@ -1,10 +1,25 @@
 """Partners' access to the public API: keys, rate limits, CORS, HTTP caching.
 
-Limits are sized for carrier-grade NAT, where hundreds of riders share one address: each client
-(a keyed hash of address, browser and language) has its own budget, and the address as a whole
-only a far larger ceiling, so one abusive client meets 429 long before its neighbours do. A
-partner's key replaces both with the key's own budget. Storage is in memory by default, or
-Redis through RATELIMIT_STORAGE_URL (e.g. redis://localhost:6379).
+Rate limits, and why they are shaped so. Three budgets, counted in Flask-Limiter's storage
+(memory by default, or Redis through RATELIMIT_STORAGE_URL, e.g. redis://localhost:6379, so
+that several workers and app servers share one count):
+
+- RATELIMIT_CLIENT, per client: a keyed hash of address, browser and language. Hundreds of
+  riders share one carrier-grade NAT address; each phone gets its own budget, so one abusive
+  phone meets 429 while its neighbours do not.
+- RATELIMIT_IDENTITIES, per address: how many distinct clients of one address get a budget of
+  their own in a window. A client's identity is made of headers the client chooses, so a
+  scraper could buy a fresh budget with every new User-Agent; past this many identities, new
+  ones share ONE pooled client budget for the address ("pool"). Rotating headers therefore buys
+  at most this many requests plus one client budget, while the riders already known keep
+  theirs. Size it well above the number of phones one NAT address carries in a window.
+- RATELIMIT_ADDRESS, per address as a whole: the capacity guard. It is sized from what the
+  server can serve (measured with bench/serve.py, see RATE_LIMITS in app.py), so that no single
+  address, whatever it sends, can take more than a stated share of the server.
+
+Refused requests are not counted against the next budget (Flask-Limiter stops at the first
+limit exceeded), so an abuser's 429s do not use up the address's ceiling for its neighbours.
+A partner's key replaces all three with the key's own budget, RATELIMIT_KEY.
 """
 
 import hashlib
@@ -12,6 +27,8 @@ import hmac
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse
+from limits.strategies import FixedWindowRateLimiter
 
 from stations.core.accounts import ApiKey, token_hash
 from stations.web.api import etags
@@ -64,13 +81,41 @@ def require_within(adcode: str) -> None:
         raise ApiError(f"this API key covers region {key.region} only", "adcode", "forbidden", 403)
 
 
-def _client_key() -> str:
-    key = api_key()
-    if key:
-        return f"key:{key.id}"
+def _identity() -> str:
+    """A keyed hash of this client's address, browser and language."""
     secret = current_app.config["SECRET_KEY"].encode()
     parts = f"{request.remote_addr}|{request.user_agent.string}|{request.headers.get('Accept-Language', '')}"
-    return "client:" + hmac.new(secret, parts.encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(secret, parts.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _has_own_budget(identity: str) -> bool:
+    """Whether this identity is one of the first RATELIMIT_IDENTITIES of its address in the
+    window: already marked, or marked now while the address still has a free place."""
+    marks = FixedWindowRateLimiter(current_app.extensions["yizhan_limiter"].storage)
+    places = parse(current_app.config["RATELIMIT_IDENTITIES"])
+    once: RateLimitItem = type(places)(1, places.multiples, places.namespace)
+    address = request.remote_addr or ""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    if not marks.test(once, prefix, "identity", address, identity):
+        return True  # marked earlier in this window
+    return marks.hit(places, prefix, "identities", address) and marks.hit(
+        once, prefix, "identity", address, identity
+    )
+
+
+def _client_key() -> str:
+    """The budget this request draws on: the partner's key, the client's own, or the pool its
+    address's late-coming identities share."""
+    if "rate_budget" not in g:
+        key = api_key()
+        if key:
+            g.rate_budget = f"key:{key.id}"
+        else:
+            identity = _identity()
+            g.rate_budget = (
+                f"client:{identity}" if _has_own_budget(identity) else f"pool:{request.remote_addr}"
+            )
+    return g.rate_budget
 
 
 def _address_key() -> str:
@@ -79,11 +124,15 @@ def _address_key() -> str:
 
 def init_limits(app: Flask, bp) -> None:
     """Rate limits on the public API blueprint for this app (storage per app); the budgets
-    RATELIMIT_CLIENT, RATELIMIT_ADDRESS and RATELIMIT_KEY come from the app's configuration."""
+    RATELIMIT_CLIENT, RATELIMIT_IDENTITIES, RATELIMIT_ADDRESS and RATELIMIT_KEY come from the
+    app's configuration."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(
         key_func=_client_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"]
     )
+    # The marks of which identities have a budget of their own live in the same storage, under
+    # the limiter's key prefix, so every app server sharing Redis agrees on them.
+    app.extensions["yizhan_limiter"] = limiter
     limiter.limit(
         lambda: (
             current_app.config["RATELIMIT_KEY"]
