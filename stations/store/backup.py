@@ -163,7 +163,9 @@ def _check_backup(source: sqlite3.Connection, name: str) -> None:
     try:
         tables = {row[0] for row in source.execute("select name from sqlite_master")}
     except sqlite3.DatabaseError as exc:
-        raise BackupRefused(f"{name} is not a SQLite database ({exc}); nothing was changed") from exc
+        raise BackupRefused(
+            f"{name} is not a SQLite database ({exc}); nothing was changed"
+        ) from exc
     if not set(REQUIRED) <= tables:
         raise BackupRefused(f"{name} is not a Yizhan database; nothing was changed")
     integrity = _integrity(source)
@@ -244,4 +246,3 @@ def _pg_counts(url: str) -> dict[str, int]:
             row = conn.execute(f'select count(*) from "{name}"').fetchone()
             out[name] = row[0] if row else 0
         return out
-

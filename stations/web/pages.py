@@ -124,7 +124,9 @@ def _busy(exc):
     unavailable (the database is missing). A version conflict nothing else caught is a 409."""
     status, retry, message = store_fault(exc)
     try:
-        body = render_template("unavailable.html", status=status, message=message, back=request.path)
+        body = render_template(
+            "unavailable.html", status=status, message=message, back=request.path
+        )
     except Exception:  # the page itself needs the database (a missing one, say)
         body = f"<!doctype html><title>{status}</title><p>{message}</p>"
     response = Response(body, status, mimetype="text/html")
@@ -139,14 +141,22 @@ def store_fault(exc: StoreError) -> tuple[int, int, str]:
     if isinstance(exc, StoreBusy):
         return 503, 2, _("The system is busy. Try again in a moment.")
     if isinstance(exc, StoreFull):
-        return 507, 300, _(
-            "Storage is full: your change was not saved. Try again later; looking up stations"
-            " still works."
+        return (
+            507,
+            300,
+            _(
+                "Storage is full: your change was not saved. Try again later; looking up stations"
+                " still works."
+            ),
         )
     if isinstance(exc, StoreReadOnly):
-        return 503, 300, _(
-            "Changes cannot be saved at the moment (the database is read-only); your change"
-            " was not saved. Try again later; looking up stations still works."
+        return (
+            503,
+            300,
+            _(
+                "Changes cannot be saved at the moment (the database is read-only); your change"
+                " was not saved. Try again later; looking up stations still works."
+            ),
         )
     if isinstance(exc, VersionConflict):
         return 409, 0, _("Someone else changed this in the meantime. Reload and try again.")

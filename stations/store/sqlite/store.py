@@ -190,6 +190,10 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
             return self._db
         return db
 
+    @db.setter
+    def db(self, value: sqlite_utils.Database) -> None:
+        self._db = value
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def migrate(self) -> None:
