@@ -17,8 +17,9 @@ from servers import AppServer, flask_cli, http
 from staff_helpers import make_users, token_for
 
 from app import create_app
-from conftest import SAMPLE, write_csv
 from stations.store import open_store
+
+from conftest import SAMPLE, write_csv
 
 XN_ID = 1  # XN-0001, as imported from SAMPLE
 ITEM = f"/api/v1/stations/{XN_ID}"
