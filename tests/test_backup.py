@@ -107,13 +107,11 @@ def test_postgis_backup_and_restore_into_a_fresh_database(postgres, postgis_temp
     url = new_postgis_database(postgres, postgis_template)
     _prepared(url, tmp_path)
     source_counts = backup.counts_of(url)
-    done = flask_cli(
-        {**_env(url), "PG_BIN": os.environ.get("PG_BIN", "")}, "backup", str(tmp_path / "pg.dump")
-    )
+    done = flask_cli(_env(url), "backup", str(tmp_path / "pg.dump"))
     assert done.returncode == 0, done.stderr
     fresh = new_postgis_database(postgres, None)
     restored = flask_cli(
-        {**_env(fresh), "PG_BIN": os.environ.get("PG_BIN", "")},
+        _env(fresh),
         "restore",
         "--yes",
         str(tmp_path / "pg.dump"),

@@ -11,9 +11,10 @@ is missing or half-written. Their in-memory spatial index is rebuilt at restart,
 command asks for.
 
 PostGIS: pg_dump in its custom format, and pg_restore --clean --single-transaction (all or
-nothing), both found in PG_BIN or on PATH.
+nothing), both found on PATH or in Debian's /usr/lib/postgresql/N/bin.
 """
 
+import glob
 import os
 import shutil
 import sqlite3
@@ -197,11 +198,17 @@ def _sqlite_restore(path: str, source_path: str) -> BackupReport:
 
 
 def _pg_tool(name: str) -> str:
-    for directory in (os.environ.get("PG_BIN"), None):
-        found = shutil.which(name, path=directory) if directory else shutil.which(name)
-        if found:
-            return found
-    raise BackupRefused(f"{name} not found: install PostgreSQL's client tools or set PG_BIN")
+    """name on PATH, else in the newest of Debian's /usr/lib/postgresql/N/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
+    if versions:
+        return versions[-1]
+    raise BackupRefused(f"{name} not found: install PostgreSQL's client tools (postgresql-client)")
 
 
 def _run(command: list[str]) -> None:
