@@ -31,6 +31,7 @@ from stations.core.hours import TZ
 from stations.core.model import Invalid
 from stations.core.vocab import DATUMS
 from stations.store import StoreError, open_store
+from stations.store import backup as backups
 from stations.store.copy import (
     SKIPPED,
     CopyRefused,
@@ -867,6 +868,68 @@ def write_demo_passwords(path: Path, made: list[tuple[str, str, str, str]]) -> P
     return path.resolve()
 
 
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@with_appcontext
+def backup_command(file: str, force: bool):
+    """Copy the database to FILE while servers keep serving: one consistent moment, checked
+    (integrity_check) before it is renamed into place. SQLite: a database file; PostgreSQL:
+    a pg_dump archive (custom format).
+
+    Example:
+
+    \b
+        flask --app app backup backups/yizhan-2026-11-20.db
+    """
+    try:
+        report = backups.backup(current_app.config["DATABASE_URL"], file, force=force)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Backup written: {file} ({report.size / 1e6:.1f} MB in {report.seconds:.1f} s,"
+        f" integrity {report.integrity})"
+    )
+    if report.counts:
+        click.echo(f"Rows: {_counts_line(report.counts)}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(file: str, yes: bool):
+    """Replace the whole database by the backup FILE, all or nothing, after checking that
+    FILE is a Yizhan backup that passes integrity_check. Servers read the restored registry
+    from their next request; restart them afterwards so their in-memory index is rebuilt.
+
+    Example:
+
+    \b
+        flask --app app restore backups/yizhan-2026-11-20.db
+    """
+    if not yes:
+        click.confirm(
+            "Replace every station, account and record in the database by the backup?",
+            abort=True,
+        )
+    try:
+        report = backups.restore(current_app.config["DATABASE_URL"], file)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    if report.integrity != "ok":
+        raise click.ClickException(f"the restored database failed its check: {report.integrity}")
+    click.echo(f"Restored from {file} in {report.seconds:.1f} s (integrity {report.integrity})")
+    click.echo(f"Rows: {_counts_line(report.counts)}")
+    click.echo(
+        "Restart the servers (e.g. make run, or systemctl restart) to rebuild their map index."
+    )
+
+
 COMMANDS = (
     init_db_command,
     seed_command,
@@ -880,6 +943,8 @@ COMMANDS = (
     key_group,
     copy_db_command,
     coverage_command,
+    backup_command,
+    restore_command,
 )
 
 

@@ -158,7 +158,10 @@ def store_kind(request) -> str:
 def database_url(store_kind, db_path, request) -> str:
     """The DATABASE_URL of this test's own database, migrated, of `store_kind`."""
     if store_kind == "sqlite":
-        return f"sqlite:///{db_path}"
+        url = f"sqlite:///{db_path}"
+        with open_store(url) as created:  # as `init-db` does: a server never creates one
+            created.migrate()
+        return url
     return postgis_database(request)
 
 

@@ -14,6 +14,7 @@ import pytest
 from servers import CONF, AppServer, flask_cli, http
 
 from app import create_app
+from stations.store import open_store
 
 from conftest import SAMPLE, write_csv
 
@@ -108,8 +109,24 @@ def test_healthz_is_cheap_uncached_cookieless_and_never_rate_limited(seeded):
     assert client.get(f"/api/v1/stations/nearest?{XINING}").status_code == 429  # the API is
 
 
-def test_healthz_on_a_new_database_migrates_it_and_is_healthy(tmp_path):
-    client = _client(f"sqlite:///{tmp_path / 'new.db'}")
+def test_healthz_on_a_missing_database_is_503_and_creates_none(tmp_path):
+    """The server never creates a database (only `init-db` does): health names the problem,
+    pages say the service is unavailable, and no file appears."""
+    path = tmp_path / "new.db"
+    client = _client(f"sqlite:///{path}")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert (response.json["status"], response.json["problem"]) == ("unavailable", "missing")
+    assert "init-db" in response.json["error"] and str(tmp_path) not in response.json["error"]
+    assert client.get("/?lang=en").status_code == 503
+    assert not path.exists()
+
+
+def test_healthz_after_init_db_is_healthy_and_builds_the_index(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with open_store(url) as store:
+        store.migrate()
+    client = _client(url)
     response = client.get("/healthz")
     # Healthy at once; the spatial index starts building in the background on first use.
     assert (response.status_code, response.json) == (
@@ -137,7 +154,7 @@ def test_healthz_is_503_with_json_when_the_database_is_unusable(tmp_path, kind):
     response = _client(f"sqlite:///{path}").get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
-    assert str(path) in response.json["error"]
+    assert response.json["error"] and str(tmp_path) not in response.json["error"]  # no server path
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
 

@@ -16,3 +16,12 @@ class StoreBusy(StoreError):
 
 class VersionConflict(StoreError):
     """Someone else saved the station since it was read (optimistic concurrency)."""
+
+
+class StoreReadOnly(StoreError):
+    """The database can be read but not written (a read-only file, filesystem or server)."""
+
+
+class StoreMissing(StoreError):
+    """The database is not there (its file deleted or never created): the store never creates
+    one in its place; only `flask --app app init-db` does."""

@@ -9,7 +9,6 @@ from flask import Flask, current_app, g
 from stations.core.hours import TZ
 from stations.store import Store, open_store
 
-_migrated: set[str] = set()
 _thread = threading.local()  # one connection per server thread, reused
 
 
@@ -32,15 +31,13 @@ def _thread_store(slot: str, url: str) -> Store:
 
 
 def get_store() -> Store:
-    """This request's store on the primary database (every write, and staff's reads); the
-    schema is brought up to date on the process's first use, so `flask run` on a new database
-    works without `init-db`."""
+    """This request's store on the primary database (every write, and staff's reads).
+
+    The server never creates or migrates the database: `flask --app app init-db` does (`make
+    run` runs it first). A missing database file is StoreMissing (a 503 saying the service is
+    unavailable), never a new empty registry in its place."""
     if "store" not in g:
-        url = current_app.config["DATABASE_URL"]
-        g.store = _thread_store("store", url)
-        if url not in _migrated:
-            g.store.migrate()
-            _migrated.add(url)
+        g.store = _thread_store("store", current_app.config["DATABASE_URL"])
     return g.store
 
 

@@ -11,7 +11,8 @@ from werkzeug.sansio.response import Response as AnyResponse
 
 from stations.core import columns, hours, labels, words
 from stations.core.vocab import FACILITIES, STATUSES
-from stations.store import StoreBusy
+from stations.store import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.errors import StoreReadOnly
 from stations.web.context import now
 from stations.web.i18n import requested_language
 
@@ -118,17 +119,48 @@ def map_strings() -> dict:
 
 
 def _busy(exc):
-    """A write lock held too long: ask the browser to retry instead of failing with a 500."""
-    response = Response(
-        render_template(
-            "message.html",
-            message=_("The system is busy. Try again in a moment."),
-            back=request.path,
-        ),
-        503,
-    )
-    response.headers["Retry-After"] = "2"
+    """A storage fault: a page in words and a Retry-After instead of a 500 — busy (a write lock
+    held too long), full (507: nothing was saved), read-only (writes refused, reads work) or
+    unavailable (the database is missing). A version conflict nothing else caught is a 409."""
+    status, retry, message = store_fault(exc)
+    try:
+        body = render_template(
+            "unavailable.html", status=status, message=message, back=request.path
+        )
+    except Exception:  # the page itself needs the database (a missing one, say)
+        body = f"<!doctype html><title>{status}</title><p>{message}</p>"
+    response = Response(body, status, mimetype="text/html")
+    if retry:
+        response.headers["Retry-After"] = str(retry)
+    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def store_fault(exc: StoreError) -> tuple[int, int, str]:
+    """(status, Retry-After seconds or 0, message in the page's language) of a StoreError."""
+    if isinstance(exc, StoreBusy):
+        return 503, 2, _("The system is busy. Try again in a moment.")
+    if isinstance(exc, StoreFull):
+        return (
+            507,
+            300,
+            _(
+                "Storage is full: your change was not saved. Try again later; looking up stations"
+                " still works."
+            ),
+        )
+    if isinstance(exc, StoreReadOnly):
+        return (
+            503,
+            300,
+            _(
+                "Changes cannot be saved at the moment (the database is read-only); your change"
+                " was not saved. Try again later; looking up stations still works."
+            ),
+        )
+    if isinstance(exc, VersionConflict):
+        return 409, 0, _("Someone else changed this in the meantime. Reload and try again.")
+    return 503, 30, _("The service is unavailable at the moment. Try again later.")
 
 
 def _error_text(status: int) -> tuple[str, str]:
@@ -214,7 +246,7 @@ def init_app(app: Flask) -> None:
     """The shared helpers and error pages. The API registers its JSON errors after this: its
     blueprint's handlers come first for its routes, and its app-wide 404/405 handlers hand
     anything outside /api/v1 back to error_page."""
-    app.register_error_handler(StoreBusy, _busy)
+    app.register_error_handler(StoreError, _busy)
     app.register_error_handler(HTTPException, error_page)
     # An exception nothing handled: Flask has logged its traceback and hands us a 500.
     app.register_error_handler(InternalServerError, error_page)

@@ -10,7 +10,7 @@ from psycopg import errors as pg
 from psycopg_pool import PoolTimeout
 
 from stations.core.model import Station
-from stations.store.errors import StoreBusy, StoreError, StoreFull
+from stations.store.errors import StoreBusy, StoreError, StoreFull, StoreReadOnly
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -27,6 +27,7 @@ class Connected(Protocol):
     def transaction(self) -> AbstractContextManager[object]: ...
 
 
+READ_ONLY = "the database is read-only at the moment; nothing was written"
 BUSY = "the database is busy with another write; try again shortly"
 
 
@@ -34,10 +35,18 @@ def translated(exc: BaseException) -> NoReturn:
     """Raise exc as the StoreError a user can act on, or as it is."""
     if isinstance(exc, StoreError):
         raise exc
-    if isinstance(exc, pg.DiskFull):
+    # SQLSTATE class 53, insufficient resources: disk full, out of memory, too many connections
+    # (53300, which is a wait, is StoreBusy below).
+    if isinstance(exc, pg.DiskFull | pg.OutOfMemory | pg.InsufficientResources) or (
+        isinstance(exc, psycopg.Error)
+        and (exc.sqlstate or "").startswith("53")
+        and exc.sqlstate != "53300"
+    ):
         raise StoreFull(
             "the database is full (disk or size limit reached); nothing was written"
         ) from exc
+    if isinstance(exc, pg.ReadOnlySqlTransaction):  # 25006: a hot standby, read-only server
+        raise StoreReadOnly(READ_ONLY) from exc
     if isinstance(
         exc,
         pg.LockNotAvailable  # lock_timeout: another writer holds the rows

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Self
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -15,7 +16,14 @@ from stations.core.counts import RegionSummary, RegistrySummary
 from stations.core.geo import BBox
 from stations.core.model import Station, diff, stored_id
 from stations.store import records
-from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConflict
+from stations.store.errors import (
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    StoreMissing,
+    StoreReadOnly,
+    VersionConflict,
+)
 from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
@@ -46,47 +54,152 @@ def _box_params(box: BBox) -> list[float]:
     return corners + corners
 
 
+READ_ONLY = "the database is read-only at the moment (its file or disk); nothing was written"
+MISSING = (
+    "the database file is missing; restore it from a backup or create it with"
+    " `flask --app app init-db`"
+)
+
+
 @contextmanager
 def _translated_errors():
     """sqlite3 errors a user can act on, as StoreErrors with a plain message."""
     try:
         yield
     except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "full" in text:
-            raise StoreFull(
-                "the database is full (disk or size limit reached); nothing was written"
-            ) from exc
-        if "locked" in text or "busy" in text:
-            raise StoreBusy("the database is busy with another write; try again shortly") from exc
-        raise
+        raise _translated(exc) from exc
+
+
+def _translated(exc: sqlite3.Error) -> Exception:
+    """The StoreError a sqlite3 error means to a user, or the error itself."""
+    text = str(exc)
+    if "full" in text:
+        return StoreFull("the database is full (disk or size limit reached); nothing was written")
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnly(READ_ONLY)
+    if "locked" in text or "busy" in text:
+        return StoreBusy("the database is busy with another write; try again shortly")
+    return exc
+
+
+def _writable(path: str) -> bool:
+    """Whether SQLite can write the file at path: the file itself and its directory (for the
+    WAL's -wal and -shm files), on a filesystem mounted read-write."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return False
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and os.access(directory, os.W_OK | os.X_OK)
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at path, None when there is none: which file it is, so a
+    store notices its file deleted or replaced under it."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _readable(conn: sqlite3.Connection, path: str, timeout_ms: int) -> sqlite3.Connection:
+    """conn (opened read-only) if it can read; else the file opened immutable. A WAL database
+    whose -shm file is gone (its last writer closed cleanly) cannot be read read-only when the
+    directory is not writable either; immutable=1 reads it without any lock or -shm, which is
+    right for a file nothing can write (a read-only disk or file)."""
+    try:
+        conn.execute("select count(*) from sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=timeout_ms / 1000)
 
 
 class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries):
+    """A store on one SQLite file.
+
+    It never creates the file on its own: opening a missing file leaves the store without a
+    database, every use raising StoreMissing, until migrate() (what `init-db` runs) creates
+    it. Before each statement outside a transaction the store checks (one stat) that the path
+    still names the file it opened: deleted, it raises StoreMissing rather than answer from
+    the deleted file or create a new empty one; replaced (a restore renamed a new file into
+    place), it reopens the new file. A file or disk it cannot write is opened read-only: reads
+    work, writes raise StoreReadOnly."""
+
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
+        self.read_only = False
+        self._db: sqlite_utils.Database | None = None
+        self._file: tuple[int, int] | None = None
+        if _file_id(path) is not None:
+            self._open(create=False)
+
+    def _open(self, create: bool) -> None:
+        path = self.path
+        if create:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.read_only = not create and not _writable(path)
+        mode = "rwc" if create else "ro" if self.read_only else "rw"
+        uri = f"file:{quote(os.path.abspath(path))}?mode={mode}"
         try:
-            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=self.busy_timeout_ms / 1000, check_same_thread=True
+            )
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+            if _file_id(path) is None:
+                raise StoreMissing(MISSING) from exc
+            raise StoreError(f"cannot open the database: {exc}") from exc
         try:
-            self.db = sqlite_utils.Database(conn)
-            with self.db.ensure_autocommit_on():
-                conn.execute("pragma journal_mode = wal")
+            if self.read_only:
+                conn = _readable(conn, path, self.busy_timeout_ms)
+            else:
+                with sqlite_utils.Database(conn).ensure_autocommit_on():
+                    conn.execute("pragma journal_mode = wal")
+                # NORMAL is safe with WAL: a crash loses no committed transaction.
+                conn.execute("pragma synchronous = normal")
             conn.execute("pragma foreign_keys = on")
-            conn.execute(f"pragma busy_timeout = {int(busy_timeout_ms)}")
-            # NORMAL is safe with WAL: a crash loses no committed transaction.
-            conn.execute("pragma synchronous = normal")
+            conn.execute(f"pragma busy_timeout = {int(self.busy_timeout_ms)}")
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{path} is not a usable SQLite database ({exc})") from exc
+            raise StoreError(f"the file is not a usable SQLite database ({exc})") from exc
+        self._file = _file_id(path)
+        self._db = sqlite_utils.Database(conn)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The connection, after checking the path still names the file it is open on."""
+        db = self._db
+        if db is not None and db.conn.in_transaction:
+            return db  # checked when the transaction began
+        current = _file_id(self.path)
+        if current is None:
+            if db is not None:  # deleted under us: let go of it, never write into it again
+                self._db = None
+                db.close()
+            raise StoreMissing(MISSING)
+        if db is None or current != self._file:  # created since, or replaced (a restore)
+            if db is not None:
+                self._db = None
+                db.close()
+            self._open(create=False)
+            assert self._db is not None
+            return self._db
+        return db
+
+    @db.setter
+    def db(self, value: sqlite_utils.Database) -> None:
+        self._db = value
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def migrate(self) -> None:
+        """Create the database if it is missing, then bring its schema up to date."""
+        if self._db is None or _file_id(self.path) is None:
+            self._open(create=True)
         try:
             with _translated_errors():
                 migrations.apply(self.db)
@@ -94,7 +207,8 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
             raise StoreError(f"cannot prepare the database {self.path}: {exc}") from exc
 
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
 
     def opener(self) -> Callable[[], "SQLiteStore"]:
         path, timeout = self.path, self.busy_timeout_ms
@@ -102,8 +216,8 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
 
     def reset(self) -> None:
         """Roll back a transaction a failed caller left open, so the connection can be reused."""
-        if self.db.conn.in_transaction:
-            self.db.conn.execute("rollback")
+        if self._db is not None and self._db.conn.in_transaction:
+            self._db.conn.execute("rollback")
 
     def ping(self) -> int:
         """One cheap read proving the database answers (the newest change number: a seek on
@@ -111,7 +225,7 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
         try:
             return self.index_seq()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read the database {self.path}: {exc}") from exc
+            raise StoreError(f"cannot read the database: {exc}") from exc
 
     def __enter__(self) -> Self:
         return self
@@ -125,6 +239,8 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
         the start instead of failing half-way; rolled back whole on any error."""
         conn = self.db.conn
         with _translated_errors():
+            if self.read_only:
+                raise StoreReadOnly(READ_ONLY)
             conn.execute("begin immediate")
             try:
                 yield self

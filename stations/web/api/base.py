@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from stations.core import checkins, present
 from stations.core.model import Station, stored_id
-from stations.store import Store, StoreBusy
+from stations.store import Store, StoreBusy, StoreError
+from stations.store.errors import StoreReadOnly
 from stations.web import pages, params
 from stations.web.api import partners
 from stations.web.context import get_store, now
@@ -40,10 +41,19 @@ def _api_error(exc: ApiError):
     return response
 
 
-@bp.errorhandler(StoreBusy)
-def _busy(exc: StoreBusy):
-    response = json_response({"error": {"code": "busy", "message": str(exc), "field": None}}, 503)
-    response.headers["Retry-After"] = "2"
+@bp.errorhandler(StoreError)
+def _busy(exc: StoreError):
+    """Storage faults in the API's error shape: busy 503, full 507, read-only 503,
+    unavailable 503, each with Retry-After; a version conflict nothing else caught, 409."""
+    status, retry, message = pages.store_fault(exc)
+    code = {507: "storage_full", 409: "version_conflict"}.get(status, "unavailable")
+    if isinstance(exc, StoreBusy):
+        code = "busy"
+    elif isinstance(exc, StoreReadOnly):
+        code = "read_only"
+    response = json_response({"error": {"code": code, "message": message, "field": None}}, status)
+    if retry:
+        response.headers["Retry-After"] = str(retry)
     return response
 
 
