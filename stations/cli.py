@@ -48,14 +48,17 @@ DEMO_DEMAND = SEEDS / "demo_demand.geojson"
 DEMO_DEMAND_LAYER = "演示需求（虚构）"
 
 
-def _store() -> Store:
-    """The configured store, migrated; a failure to open it is one line, not a traceback."""
+def _store(*, create: bool = False) -> Store:
+    """The configured store, migrated; a failure to open it is one line, not a traceback.
+    Only the commands that put something in create a missing database (init-db, seed, import,
+    import-demand, user create, key create); the others, on a mistyped DATABASE_URL or a lost
+    file, say so instead of reporting on a new empty one (an export of nothing, 0 stations)."""
     try:
         store = open_store(current_app.config["DATABASE_URL"])
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        store.migrate()
+        store.migrate(create=create)
     except StoreError as exc:
         store.close()
         raise click.ClickException(str(exc)) from None
@@ -125,7 +128,7 @@ def init_db_command():
     \b
         flask --app app init-db
     """
-    with _store() as store:
+    with _store(create=True) as store:
         click.echo(
             f"Database ready: {current_app.config['DATABASE_URL']} ({store.count()} stations)"
         )
@@ -150,7 +153,7 @@ def seed_command(if_empty, path):
         flask --app app seed --if-empty
     """
     profiles = standards.profiles()
-    with _store() as store:
+    with _store(create=True) as store:
         if if_empty and store.count():
             click.echo(f"Database has {store.count()} stations; not seeding.")
             if store.demo_count():  # a demo registry from before the demo demand existed
@@ -194,7 +197,7 @@ def import_command(path, crs, dry_run):
     """
     if not Path(path).exists():
         raise click.ClickException(f"{path}: no such file")
-    with _store() as store:
+    with _store(create=not dry_run) as store:
         run_import(store, path, crs, dry_run)
 
 
@@ -242,7 +245,7 @@ def import_demand_command(path, name, kind, crs, replace):
     """
     if not Path(path).exists():
         raise click.ClickException(f"{path}: no such file")
-    with _store() as store:
+    with _store(create=True) as store:
         try:
             done = demand_import.import_layer(
                 store, path, name, kind, crs, replace=replace, now=_now()
@@ -397,7 +400,7 @@ def user_create(name, role, region, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _store() as store:
+    with _store(create=True) as store:
         try:
             accounts.create_user(store, name, role, region, password, datetime.now(TZ))
         except accounts.WeakPassword as exc:
@@ -608,7 +611,7 @@ def key_create(partner, region):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     key, digest = accounts.new_token()
-    with _store() as store:
+    with _store(create=True) as store:
         store.add_api_key(partner, digest, region, _now())
     click.echo(key)
 

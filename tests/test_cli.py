@@ -111,13 +111,26 @@ def test_seed_loads_the_fictitious_demo_demand_once(cli, store):
 
 def test_database_url_is_honoured_by_a_real_process(tmp_path, sample_csv):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "import", str(sample_csv)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+
+    def flask(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    # A mistyped DATABASE_URL or a lost file: the command says so, and makes no empty database.
+    missing = flask("stats")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "Error: the database file is missing; restore it from a backup or create it with"
+        " `flask --app app init-db`"
     )
+    assert not (tmp_path / "elsewhere.db").exists()
+    assert flask("init-db").returncode == 0
+    run = flask("import", str(sample_csv))
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "elsewhere.db").exists()
 
@@ -210,6 +223,7 @@ def test_export_then_import_gives_the_same_stations(app, cli, tmp_path, ext, lan
     copy = create_app(
         {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'copy.db'}", "SECRET_KEY": "x"}
     )
+    assert copy.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     result = copy.test_cli_runner().invoke(args=["import", str(path)])
     assert "420 new" in result.output, result.output
     with open_store(app.config["DATABASE_URL"]) as a, open_store(copy.config["DATABASE_URL"]) as b:

@@ -198,7 +198,7 @@ def test_every_row_and_value_comes_across(registry, cli, target):
     assert "Every table's count matches" in result.output
     assert re.search(r"^stations\s+3\s+3$", result.output, re.M)
     assert re.search(r"^audit_items\s+(\d+)\s+\1$", result.output, re.M)
-    assert "Not copied: login_attempts (2 rows)" in result.output  # client and name
+    assert "Not copied: login_attempts (3 rows)" in result.output  # pair, name and address
     assert re.search(r"1 audit item\(s\) name a file in \S+/instance/evidence/", result.output)
     assert "Traceback" not in result.output
 

@@ -203,6 +203,7 @@ def test_a_server_writes_what_it_counted_when_it_stops(tmp_path):
         "WEB_CONCURRENCY": "1",
         "SEARCH_LOG_FLUSH_SECONDS": "3600",  # nothing is due while it runs
     }
+    assert flask_cli({**os.environ, **env}, "init-db").returncode == 0
     imported = flask_cli(
         {**os.environ, **env}, "import", str(write_csv(tmp_path / "s.csv", SAMPLE))
     )

@@ -517,8 +517,9 @@ class Store(
 ):
     """Every concern, and the store's own lifecycle."""
 
-    def migrate(self) -> None:
-        """Create the schema, or bring it up to date."""
+    def migrate(self, *, create: bool = True) -> None:
+        """Create the schema, or bring it up to date; create=False refuses (StoreMissing) to
+        create a database that is not there (PostgreSQL databases are made by their server)."""
         ...
 
     def close(self) -> None: ...

@@ -113,7 +113,7 @@ class PostGISStore(
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def migrate(self) -> None:
+    def migrate(self, *, create: bool = True) -> None:
         try:
             migrations.migrate(self._connection())
         except (psycopg.Error, PoolTimeout) as exc:

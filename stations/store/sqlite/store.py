@@ -196,9 +196,12 @@ class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQuerie
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def migrate(self) -> None:
-        """Create the database if it is missing, then bring its schema up to date."""
+    def migrate(self, *, create: bool = True) -> None:
+        """Create the database if it is missing (unless create is False: StoreMissing), then
+        bring its schema up to date."""
         if self._db is None or _file_id(self.path) is None:
+            if not create:
+                raise StoreMissing(MISSING)
             self._open(create=True)
         try:
             with _translated_errors():
