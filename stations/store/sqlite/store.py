@@ -20,6 +20,7 @@ from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
 from stations.store.sqlite.migrations import migrations
+from stations.store.sqlite.jobs import JobQueries
 from stations.store.sqlite.planning import PlanningQueries
 from stations.store.sqlite.published import (
     PUBLISHED,
@@ -62,7 +63,9 @@ def _translated_errors():
         raise
 
 
-class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries):
+class SQLiteStore(
+    OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries, JobQueries
+):
     def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
