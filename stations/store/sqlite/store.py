@@ -19,8 +19,8 @@ from stations.store.errors import StoreBusy, StoreError, StoreFull, VersionConfl
 from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
-from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.jobs import JobQueries
+from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.planning import PlanningQueries
 from stations.store.sqlite.published import (
     PUBLISHED,
