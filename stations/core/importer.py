@@ -82,12 +82,14 @@ def plan_import(
     now: datetime | None = None,
     progress=None,
     scope: User | None = None,
+    progress_min: int = 1000,
 ) -> ImportPlan:
     """Read and check a file against the store; writes nothing.
 
     progress, if given, is called as progress(label, total) and returns a callable that is
     told how many more rows are done. scope, a staff User, limits the rows to stations in
-    their region (a row outside it is an error like any other).
+    their region (a row outside it is an error like any other). Progress is reported only
+    for files of more than progress_min rows.
     """
     try:
         table = readers.read(path)
@@ -97,7 +99,11 @@ def plan_import(
     if table.ignored:
         plan.warnings.append(f"columns ignored (not station fields): {', '.join(table.ignored)}")
     plan.warnings += table.notes
-    tick = progress("Checking", len(table.rows)) if progress and len(table.rows) > 1000 else None
+    tick = (
+        progress("Checking", len(table.rows))
+        if progress and len(table.rows) > progress_min
+        else None
+    )
     codes = [str(r.record.get("code", "")).strip() for r in table.rows if r.record]
     existing = store.by_codes({c for c in codes if c})
     seen: dict[str, str] = {}

@@ -26,6 +26,7 @@ from stations.core.counts import CityExtent, RegionSummary, RegistrySummary
 from stations.core.demand import DemandLayer, DemandPoint, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
+from stations.core.import_jobs import ImportJob
 from stations.core.locator import Cluster, Hit
 from stations.core.model import Station
 
@@ -505,6 +506,35 @@ class PlanningStore(Transactional, Protocol):
         ...
 
 
+class ImportJobStore(Protocol):
+    """Staff imports running as jobs (core/import_jobs.py): each statement commits on its own,
+    so a poll from any app server process sees the job's phase and progress at once."""
+
+    def add_import_job(
+        self, owner_id: int, region: str, file_name: str, apply: bool, now: str
+    ) -> int:
+        """A new job in phase 'reading', its heartbeat now; its id."""
+        ...
+
+    def update_import_job(
+        self,
+        job_id: int,
+        now: str,
+        *,
+        phase: str | None = None,
+        done: int | None = None,
+        total: int | None = None,
+        message: str | None = None,
+        result: str | None = None,
+    ) -> None:
+        """Set the heartbeat to now and the fields given (None leaves one as it is)."""
+        ...
+
+    def import_job(self, job_id: int) -> ImportJob | None:
+        """A job by id (None for an unknown id), its state as last written."""
+        ...
+
+
 class Store(
     StationStore,
     SpatialStore,
@@ -513,6 +543,7 @@ class Store(
     AuditStore,
     PartnerStore,
     PlanningStore,
+    ImportJobStore,
     Protocol,
 ):
     """Every concern, and the store's own lifecycle."""

@@ -26,6 +26,7 @@ from stations.store.errors import StoreError, VersionConflict
 from stations.store.own_transaction import OwnTransactions
 from stations.store.postgis import migrate as migrations
 from stations.store.postgis.base import Params, translated
+from stations.store.postgis.jobs import JobQueries
 from stations.store.postgis.planning import PlanningQueries
 from stations.store.postgis.pool import MAX_SIZE, pool_for, unreachable
 from stations.store.postgis.published import (
@@ -46,7 +47,7 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class PostGISStore(
-    OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries
+    OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries, JobQueries
 ):
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, max_size: int = MAX_SIZE):
         self.url = url

@@ -303,3 +303,29 @@ def m007_checkin_devices(db):
         create index checkins_address on checkins (address_hash, created_at);
         """
     )
+
+
+@migrations()
+def m008_import_jobs(db):
+    db.executescript(
+        """
+        -- Staff imports run as jobs outside the request (core/import_jobs.py): their phase,
+        -- progress and result here, so a poll answered by any app server process sees them.
+        create table import_jobs (
+            id integer primary key,
+            owner_id integer not null references users (id),
+            region text not null,             -- the owner's region when it started
+            file_name text not null,          -- as the user named it, never a server path
+            apply integer not null check (apply in (0, 1)),
+            phase text not null check (
+                phase in ('reading', 'checking', 'applying', 'done', 'refused', 'failed')),
+            done integer not null default 0,
+            total integer,                    -- null while unknown
+            message text not null default '',
+            result text not null default '{}', -- JSON: counts, bad rows, warnings, applied
+            started_at text not null,
+            heartbeat_at text not null        -- a running job's last sign of life
+        );
+        create index import_jobs_owner on import_jobs (owner_id, started_at);
+        """
+    )

@@ -27,6 +27,7 @@ from stations.store.errors import (
 from stations.store.own_transaction import OwnTransactions
 from stations.store.protocols import Store
 from stations.store.sqlite.base import inserted_id
+from stations.store.sqlite.jobs import JobQueries
 from stations.store.sqlite.migrations import migrations
 from stations.store.sqlite.planning import PlanningQueries
 from stations.store.sqlite.published import (
@@ -118,7 +119,9 @@ def _readable(conn: sqlite3.Connection, path: str, timeout_ms: int) -> sqlite3.C
     return sqlite3.connect(uri, uri=True, timeout=timeout_ms / 1000)
 
 
-class SQLiteStore(OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries):
+class SQLiteStore(
+    OwnTransactions, StaffQueries, PublishedQueries, SpatialQueries, PlanningQueries, JobQueries
+):
     """A store on one SQLite file.
 
     It never creates the file on its own: opening a missing file leaves the store without a

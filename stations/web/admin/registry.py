@@ -3,9 +3,6 @@ dashboard and exports. Every write goes through the core (`editing`, the importe
 which checks the region; these views only parse forms and render results."""
 
 import io
-import re
-import tempfile
-from pathlib import Path
 
 from flask import (
     Response,
@@ -24,7 +21,6 @@ from stations.core import (
     editing,
     hours,
     hours_input,
-    importer,
     labels,
     present,
     staff_tables,
@@ -35,7 +31,7 @@ from stations.core.accounts import AccessDenied
 from stations.core.model import Invalid
 from stations.core.published import is_published
 from stations.core.staff_tables import PER_PAGE, STATION_SORTS, page_of
-from stations.core.vocab import DATUMS, STATUSES
+from stations.core.vocab import STATUSES
 from stations.web.admin import field_errors
 from stations.web.admin.base import (
     audit_interval,
@@ -293,43 +289,6 @@ def set_status(station_id: int):
 # -- import -----------------------------------------------------------------------------------
 
 
-def _without_server_paths(message: str, path: Path, shown: str) -> str:
-    """A refusal's message with the server's temporary file named as the user named it: no
-    server path (the temporary folder, our own file name) ever reaches a page."""
-    shown = Path(shown).name or "the file"
-    for server in (str(path), str(path.parent), path.name):
-        message = message.replace(server, shown)
-    return re.sub(re.escape(tempfile.gettempdir()) + r"/[^\s'\"]*", shown, message)
-
-
-@bp.route("/import", methods=["GET", "POST"])
-def import_file():
-    if request.method == "GET":
-        return render_template("admin/import.html", plan=None)
-    if not staff().can_write:  # before the upload is read: a viewer never reaches the parser
-        forbid(_("Your account is read-only."))
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        return render_template("admin/import.html", plan=None, error=_("Choose a file.")), 400
-    suffix = Path(upload.filename).suffix.lower()
-    crs = request.form.get("crs") or None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        upload.save(path)
-        try:
-            plan = importer.plan_import(
-                get_store(), path, crs=crs if crs in DATUMS.keys() else None, scope=staff()
-            )
-        except importer.ImportRejected as exc:
-            error = _without_server_paths(str(exc), path, upload.filename)
-            return render_template("admin/import.html", plan=None, error=error), 400
-    if plan.ok and request.form.get("apply") == "1":
-        importer.apply_plan(get_store(), plan, now=now(), user=staff())
-        flash(_("Imported: %(summary)s", summary=plan.summary()), "ok")
-        return redirect(url_for("admin.stations"), 303)
-    return render_template("admin/import.html", plan=plan), (200 if plan.ok else 400)
-
-
 # -- dashboard --------------------------------------------------------------------------------
 
 
@@ -407,3 +366,6 @@ def export(what: str, fmt: str):
         f"attachment; filename=yizhan-{what}-{now():%Y%m%d}.{fmt}"
     )
     return response
+
+
+from stations.web.admin import imports  # noqa: E402, F401  (the import view and its jobs)

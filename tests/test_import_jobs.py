@@ -1,0 +1,106 @@
+"""Staff imports run as jobs: the page shows their phase and progress, then the plan or what
+was applied; a dead job reads as failed; only its owner or an admin of its region sees it."""
+
+import time
+
+import pytest
+from staff_helpers import signed_in
+from test_hostile_imports import job_outcome, post_file
+
+from conftest import write_csv
+
+
+def hefei_rows(n: int) -> list[dict]:
+    """n distinct stations spread over Hefei (3401), ~40 m apart, names unlike each other."""
+    return [
+        {
+            "code": f"JOB-{i:06d}",
+            "name": f"合肥第{i}号驿站",
+            "lat": f"{31.80 + (i // 200) * 0.0004:.6f}",
+            "lon": f"{117.20 + (i % 200) * 0.0005:.6f}",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def hf(staff_app, tmp_path):
+    staff_app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+    return signed_in(staff_app, "hf-admin")
+
+
+def test_progress_rises_to_the_row_count_and_the_page_says_applied(hf, tmp_path, store):
+    path = write_csv(tmp_path / "big.csv", hefei_rows(3000))
+    response = post_file(hf, "/admin/import", path, apply="1")
+    assert response.status_code == 303
+    url = response.headers["Location"] + ".json"
+    seen = []
+    while True:
+        state = hf.get(url).get_json()
+        seen.append((state["phase"], state["done"], state["total"]))
+        if not state["running"]:
+            break
+        time.sleep(0.01)  # a poll interval, not a measurement
+    order = ["reading", "checking", "applying", "done"]
+    assert [order.index(p) for p, _, _ in seen] == sorted(order.index(p) for p, _, _ in seen)
+    for phase in order:
+        done = [d for p, d, _ in seen if p == phase]
+        assert done == sorted(done), (phase, done)
+    assert seen[-1] == ("done", 3000, 3000)
+    assert state["applied"] == 3000
+    page = hf.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Applied 3000 stations: 3000 new, 0 updated, 0 unchanged." in page
+    assert store.by_codes({"JOB-002999"})["JOB-002999"].name == "合肥第2999号驿站"
+    assert list((tmp_path / "imports").iterdir()) == []  # the upload is gone
+
+
+def test_bad_rows_are_named_by_row_and_column_and_nothing_is_applied(hf, tmp_path, store):
+    rows = hefei_rows(5)
+    rows[1]["lat"] = "北纬"
+    rows[3]["name"] = ""
+    path = write_csv(tmp_path / "bad.csv", rows)
+    state, page = job_outcome(hf, post_file(hf, "/admin/import", path, apply="1"))
+    assert state["phase"] == "done" and state["applied"] is None
+    text = hf.get(page.request.path + "?lang=en").get_data(as_text=True)
+    assert "row 3, column lat:" in text
+    assert "row 5, column name:" in text
+    assert store.by_codes({"JOB-000000"}) == {}
+
+
+def test_a_viewer_gets_403_and_no_file_is_saved(staff_app, tmp_path, monkeypatch):
+    from stations.core import readers
+
+    monkeypatch.setattr(readers, "read", lambda *a, **k: pytest.fail("the file was read"))
+    staff_app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+    viewer = signed_in(staff_app, "viewer")
+    path = write_csv(tmp_path / "v.csv", hefei_rows(3))
+    assert post_file(viewer, "/admin/import", path, apply="1").status_code == 403
+    assert not (tmp_path / "imports").exists() or list((tmp_path / "imports").iterdir()) == []
+
+
+def test_a_job_whose_heartbeat_stopped_shows_as_failed(hf, store, staff_app, clock):
+    owner = store.user_login("hf-admin")[0]
+    job_id = store.add_import_job(
+        owner.id, "3401", "大文件.xlsx", True, "2026-11-20T09:50:00+08:00"
+    )
+    store.update_import_job(
+        job_id, "2026-11-20T09:51:00+08:00", phase="checking", done=10, total=99
+    )
+    state = hf.get(f"/admin/import/jobs/{job_id}.json?lang=en").get_json()  # clock: 10:00
+    assert state["phase"] == "failed" and not state["running"]
+    assert "The import stopped" in state["message"]
+    page = hf.get(f"/admin/import/jobs/{job_id}").get_data(as_text=True)
+    assert "导入已中断" in page
+    store.update_import_job(job_id, "2026-11-20T09:59:30+08:00")  # a fresh heartbeat
+    assert hf.get(f"/admin/import/jobs/{job_id}.json").get_json()["phase"] == "checking"
+
+
+def test_only_the_owner_or_an_admin_of_the_region_sees_a_job(hf, staff_app, store):
+    owner = store.user_login("hf-admin")[0]
+    job_id = store.add_import_job(owner.id, "3401", "a.csv", False, "2026-11-20T09:59:50+08:00")
+    assert (
+        signed_in(staff_app, "xn-auditor").get(f"/admin/import/jobs/{job_id}.json").status_code
+        == 404
+    )
+    assert signed_in(staff_app, "boss").get(f"/admin/import/jobs/{job_id}.json").status_code == 200
+    assert hf.get(f"/admin/import/jobs/{job_id}.json").status_code == 200
