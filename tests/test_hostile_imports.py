@@ -8,10 +8,10 @@ import tempfile
 import time
 
 import hostile_files
-from werkzeug.datastructures import FileStorage, MultiDict
 import pytest
 from hostile_files import CORPUS
 from staff_helpers import csrf, signed_in
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from conftest import snapshot as whole_snapshot
 

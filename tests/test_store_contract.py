@@ -909,14 +909,27 @@ def test_an_import_job_is_written_and_read_back_and_its_heartbeat_moves(store):
     owner = store.create_user("importer", hash_password("x" * 12), "auditor", "3401", NOW)
     job_id = store.add_import_job(owner, "3401", "站点.xlsx", True, NOW)
     job = store.import_job(job_id)
-    assert (job.owner_id, job.region, job.file_name, job.apply) == (owner, "3401", "站点.xlsx", True)
+    assert (job.owner_id, job.region, job.file_name, job.apply) == (
+        owner,
+        "3401",
+        "站点.xlsx",
+        True,
+    )
     assert (job.phase, job.done, job.total, job.heartbeat_at, job.result) == (
-        "reading", 0, None, NOW, {}
+        "reading",
+        0,
+        None,
+        NOW,
+        {},
     )
     store.update_import_job(job_id, LATER, phase="checking", done=5, total=20)
     job = store.import_job(job_id)
     assert (job.phase, job.done, job.total, job.heartbeat_at, job.started_at) == (
-        "checking", 5, 20, LATER, NOW
+        "checking",
+        5,
+        20,
+        LATER,
+        NOW,
     )
     store.update_import_job(job_id, LATER, phase="done", result='{"new": 20, "applied": 20}')
     job = store.import_job(job_id)
