@@ -275,3 +275,52 @@ CORPUS: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "huge-int-geojson": (huge_int_geojson, "huge.geojson", "finite numbers"),
     "overflowing-date-geojson": (overflowing_date_geojson, "date.geojson", "verified_at"),
 }
+
+
+# -- GeoJSON read as a stream ------------------------------------------------------------------
+
+
+class EndlessFeatures:
+    """A binary stream of a FeatureCollection that never ends: `feature` (JSON bytes) repeated.
+    A reader that loads the file whole never returns; one that streams refuses at its limit.
+    `given` counts the bytes handed out."""
+
+    def __init__(self, feature: bytes):
+        self.head = b'{"type": "FeatureCollection", "features": ['
+        self.feature, self.given, self.first = feature, 0, True
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        size = size if size > 0 else 65536
+        out = bytearray(self.head)
+        self.head = b""
+        while len(out) < size:
+            out += self.feature if self.first else b"," + self.feature
+            self.first = False
+        self.given += len(out)
+        return bytes(out)
+
+
+def point_feature(code: str = "S-1", **props) -> bytes:
+    return json.dumps(
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": "驿站", **props},
+            "geometry": {"type": "Point", "coordinates": [117.2272, 31.8206]},
+        }
+    ).encode()
+
+
+def huge_string_geojson(path: Path, chars: int = 30 * 2**20) -> Path:
+    """One feature whose name is `chars` characters and its own two long."""
+    feature = point_feature("LONG-1").replace(b'"name": "', b'"name": "' + b"x" * chars, 1)
+    path.write_bytes(b'{"type": "FeatureCollection", "features": [' + feature + b"]}")
+    return path
+
+
+def long_digits_geojson(path: Path, digits: int = 9000) -> Path:
+    """A coordinate of `digits` digits: beyond Python's integer conversion limit (4,300)."""
+    feature = point_feature("DIGITS-1").replace(b"31.8206", b"1" * digits)
+    path.write_bytes(b'{"type": "FeatureCollection", "features": [' + feature + b"]}")
+    return path

@@ -4,6 +4,7 @@ non-zero CLI exit, no traceback, no server path — and the database is left as 
 upload is refused before anything reads it."""
 
 import html
+import json
 import tempfile
 import time
 
@@ -206,3 +207,100 @@ def test_a_viewer_upload_is_refused_before_any_parser_runs(
     assert time.monotonic() - started < 2
     assert ran == []
     assert snapshot(seeded) == before
+
+
+# -- GeoJSON read as a stream ------------------------------------------------------------------
+
+
+def test_a_geojson_over_the_row_limit_is_refused_while_streaming():
+    """The features never end: only a reader that counts while streaming comes back."""
+    from stations.core import readers
+
+    stream = hostile_files.EndlessFeatures(b'{"type": "Feature"}')
+    with pytest.raises(readers.FileRejected) as refused:
+        readers.read_geojson(stream)  # type: ignore[arg-type]
+    assert "the limit is 200,000 stations per import" in str(refused.value)
+    assert "more than 200,000 features" in str(refused.value)
+    assert stream.given < 200_001 * 20 + 2 * 65536  # it stopped right after feature 200,001
+
+
+def test_the_memory_of_a_geojson_refusal_is_bounded_by_a_feature_not_the_file():
+    import tracemalloc
+
+    from stations.core import readers
+
+    feature = hostile_files.point_feature(remark="x" * 100_000)  # unknown, 100 KB each
+    stream = hostile_files.EndlessFeatures(feature)
+    tracemalloc.start()
+    try:
+        with pytest.raises(readers.FileRejected, match="the limit is 300 stations per import"):
+            readers.read_geojson(stream, max_rows=300)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert stream.given > 30_000_000
+    assert peak < 3_000_000, f"{peak:,} bytes traced for {stream.given:,} read"
+
+
+def test_a_huge_property_string_is_refused_by_name_and_not_kept(tmp_path):
+    from stations.core import readers
+
+    path = hostile_files.huge_string_geojson(tmp_path / "long.geojson")
+    table = readers.read(path)
+    [row] = table.rows
+    assert [(p.column, p.message) for p in row.problems] == [
+        ("name", "is 31,457,282 characters; the limit is 2,000")
+    ]
+    assert row.record["name"] == ""  # the 30 MB are not carried into the plan
+
+
+def test_a_huge_property_string_is_refused_on_the_cli(cli, seeded, tmp_path):
+    path = hostile_files.huge_string_geojson(tmp_path / "long.geojson", chars=5000)
+    before = snapshot(seeded)
+    result = cli("import", str(path))
+    assert result.exit_code != 0
+    assert "5,002 characters; the limit is 2,000" in result.output
+    assert snapshot(seeded) == before
+
+
+def test_a_coordinate_beyond_the_integer_conversion_limit_is_refused_not_a_crash(
+    cli, seeded, tmp_path
+):
+    """9,000 digits: yajl's C parser would hand Python an integer it cannot convert."""
+    path = hostile_files.long_digits_geojson(tmp_path / "digits.geojson")
+    before = snapshot(seeded)
+    result = cli("import", str(path))
+    assert result.exit_code != 0
+    assert "a number of more than 4,000 digits; coordinates must be finite numbers" in result.output
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"[1, 2]", "expected a GeoJSON FeatureCollection of Point features"),
+        (b'{"type": "Polygon", "coordinates": []}', "expected a GeoJSON FeatureCollection"),
+        (b'{"type": "FeatureCollection", "features": {}}', "'features' must be a list"),
+        (b'{"type": "FeatureCollection", "features": []', "not valid JSON"),
+        (
+            b'{"type": "FeatureCollection", "features": [], "type": "FeatureCollection"}',
+            "repeats the key 'type'",
+        ),
+    ],
+)
+def test_a_geojson_that_is_not_a_feature_collection_is_refused_clearly(text, expected):
+    from stations.core import readers
+
+    with pytest.raises(readers.FileRejected, match=expected):
+        readers.read_geojson(text)
+
+
+def test_a_single_feature_with_its_type_last_is_still_read():
+    from stations.core import readers
+
+    feature = json.loads(hostile_files.point_feature("ONE-1"))
+    text = json.dumps({"geometry": feature["geometry"], "properties": feature["properties"]})
+    table = readers.read_geojson(text[:-1].encode() + b', "type": "Feature"}')
+    [row] = table.rows
+    assert row.problems == []
+    assert row.record == {"code": "ONE-1", "name": "驿站", "lon": 117.2272, "lat": 31.8206}

@@ -10,11 +10,13 @@ import io
 import json
 import math
 import re
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from stations.core import xlsx_stream
 from stations.core.columns import DERIVED, field_for
@@ -70,7 +72,8 @@ def read(path: str | Path, *, max_rows: int = MAX_ROWS) -> Table:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return read_xlsx(path, max_rows=max_rows)
     if suffix in (".geojson", ".json"):
-        return read_geojson(path.read_bytes(), max_rows=max_rows)
+        with path.open("rb") as stream:
+            return read_geojson(stream, max_rows=max_rows)
     raise FileRejected(
         f"{path.name}: unknown file type {suffix or '(none)'}; use .csv, .xlsx or .geojson"
     )
@@ -366,10 +369,26 @@ def read_xlsx(path: Path, *, max_rows: int = MAX_ROWS) -> Table:
 
 
 # -- GeoJSON ----------------------------------------------------------------------------------
+#
+# Read as a stream (ijson, yajl's C parser when present): one feature is built at a time, so
+# memory is bounded by a feature, not by the file. Limits, all counted while streaming:
+MAX_JSON_DEPTH = 1000  # what json.loads followed before Python's recursion limit; GeoJSON needs ~5
+MAX_DIGITS = 4000  # a digit run this long is no finite coordinate (and yajl's C parser would
+#                    hand Python an integer beyond its 4,300-digit conversion limit)
+MAX_FEATURE_VALUES = 10_000  # scalars in one feature (a Point station has a few dozen)
+MAX_MEMBER_VALUES = 100_000  # scalars in a top-level member other than "features" (crs, bbox...)
+GEOJSON_SECONDS = xlsx_stream.READ_SECONDS
+_CHUNK = 64 * 1024
 
 
 class _Object(dict):
     duplicates: tuple = ()
+
+
+class _TooLong(str):
+    """A string over MAX_CELL, kept only as its length (never the text) while streaming."""
+
+    length = 0
 
 
 def _no_duplicates(pairs):
@@ -417,31 +436,273 @@ def load_json(data: bytes):
         raise FileRejected("the JSON is nested too deeply; GeoJSON needs a few levels") from None
 
 
-def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
-    doc = load_json(data)
-    if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
-        raise FileRejected("expected a GeoJSON FeatureCollection of Point features")
-    if isinstance(doc, _Object) and doc.duplicates:
-        raise FileRejected(f"the top-level object repeats the key {doc.duplicates[0]!r}")
-    crs = doc.get("crs")
+_DIGIT_RUN = re.compile(rb"[0-9]+")
+_CONSTANT = re.compile(r"(-?(?:NaN|Infinity))")
+
+
+class _Guarded:
+    """A binary stream for ijson: drops a UTF-8 byte-order mark and refuses a digit run
+    longer than MAX_DIGITS (across chunk boundaries) before the parser sees it."""
+
+    def __init__(self, stream: IO[bytes]):
+        self.stream, self.first, self.run = stream, True, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks for nothing to learn whether the stream gives bytes
+            return b""
+        chunk = self.stream.read(size if size > 0 else _CHUNK)
+        if self.first:
+            self.first = False
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+        if not chunk:
+            return chunk
+        runs = list(_DIGIT_RUN.finditer(chunk))
+        carried = self.run
+        for m in runs:
+            length = m.end() - m.start() + (carried if m.start() == 0 else 0)
+            if length > MAX_DIGITS:
+                raise FileRejected(
+                    f"a number of more than {MAX_DIGITS:,} digits; coordinates must be finite numbers"
+                )
+        last = runs[-1] if runs else None
+        if last is not None and last.end() == len(chunk):
+            self.run = (last.end() - last.start()) + (carried if last.start() == 0 else 0)
+        else:
+            self.run = 0
+        return chunk
+
+
+def _number(value):
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**63:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    return float(value)  # Decimal: infinite beyond a float's range, refused by name later
+
+
+class _Stream:
+    """ijson events with the nesting depth counted and the deadline checked."""
+
+    def __init__(self, stream: IO[bytes]):
+        import ijson  # type: ignore[import-untyped]
+
+        self.events = ijson.parse(_Guarded(stream), buf_size=_CHUNK)
+        self.depth, self.seen = 0, 0
+        self.deadline = time.monotonic() + GEOJSON_SECONDS
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        _, event, value = next(self.events)
+        self.seen += 1
+        if self.seen % 4096 == 0 and time.monotonic() > self.deadline:
+            raise FileRejected(
+                f"reading the GeoJSON took more than {GEOJSON_SECONDS:.0f} s; refused (split it)"
+            )
+        if event in ("start_map", "start_array"):
+            self.depth += 1
+            if self.depth > MAX_JSON_DEPTH:
+                raise FileRejected("the JSON is nested too deeply; GeoJSON needs a few levels")
+        elif event in ("end_map", "end_array"):
+            self.depth -= 1
+        return event, value
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _build(events: _Stream, event: str, value, limit: int):
+    """The value that starts with (event, value), read to its end. Objects are _Object (repeated
+    keys marked), strings over MAX_CELL are _TooLong; over `limit` scalars the rest of the value
+    is read and dropped and _TooBig is raised."""
+    count = 0
+    stack: list = []
+    keys: list = []
+    item: Any
+    while True:
+        if event == "map_key":
+            keys[-1] = value
+        else:
+            if event == "start_map":
+                item = _Object()
+            elif event == "start_array":
+                item = []
+            elif event in ("end_map", "end_array"):
+                item = stack.pop()
+                keys.pop()
+                if isinstance(item, _Object):
+                    item.duplicates = tuple(item.duplicates)
+                if not stack:
+                    return item
+                event, value = next(events)
+                continue
+            else:
+                count += 1
+                if count > limit:
+                    _skip(events, len(stack))
+                    raise _TooBig
+                if event == "string" and len(value) > MAX_CELL:
+                    long = _TooLong()
+                    long.length = len(value)
+                    item = long
+                elif event == "number":
+                    item = _number(value)
+                else:
+                    item = value
+            if stack:
+                parent = stack[-1]
+                if isinstance(parent, list):
+                    parent.append(item)
+                else:
+                    key = keys[-1]
+                    if key in parent:
+                        parent.duplicates = (*parent.duplicates, key)
+                    parent[key] = item
+            if event in ("start_map", "start_array"):
+                stack.append(item)
+                keys.append(None)
+            elif not stack:
+                return item
+        event, value = next(events)
+
+
+def _skip(events: _Stream, open_: int) -> None:
+    """Read past the end of `open_` containers that are open."""
+    while open_:
+        event, _ = next(events)
+        if event in ("start_map", "start_array"):
+            open_ += 1
+        elif event in ("end_map", "end_array"):
+            open_ -= 1
+
+
+def read_geojson(data: bytes | IO[bytes], *, max_rows: int = MAX_ROWS) -> Table:
+    """Rows of a GeoJSON FeatureCollection (or a single Feature), read one feature at a time."""
+    stream: IO[bytes] = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    try:
+        return _read_geojson(_Stream(stream), max_rows)
+    except FileRejected:
+        raise
+    except UnicodeDecodeError:
+        raise FileRejected("GeoJSON must be UTF-8 (RFC 7946)") from None
+    except Exception as exc:  # ijson.JSONError and its kin: the parser's own message
+        import ijson
+
+        if not isinstance(exc, (ijson.JSONError, ValueError)):
+            raise
+        text = str(exc)
+        if "UTF8" in text or "utf-8" in text:
+            raise FileRejected("GeoJSON must be UTF-8 (RFC 7946)") from None
+        if m := _CONSTANT.search(text):
+            _bad_constant(m.group(1))
+        first = text.strip().splitlines()[0] if text.strip() else "incomplete"
+        raise FileRejected(f"not valid JSON ({first})") from None
+
+
+def _read_geojson(events: _Stream, max_rows: int) -> Table:
+    not_geojson = "expected a GeoJSON FeatureCollection of Point features"
+    event, _ = next(events, ("end", None))
+    if event != "start_map":
+        raise FileRejected(not_geojson)
+    top = _Object()
+    state = _FeatureState()
+    features_seen = False
+    features_not_list = False
+    while True:
+        event, key = next(events)
+        if event == "end_map":
+            break
+        if key in top or (key == "features" and features_seen):
+            top.duplicates = (*top.duplicates, key)
+        event, value = next(events)
+        if key == "features" and event == "start_array":
+            features_seen = True
+            top["features"] = []
+            n = 0
+            while True:
+                event, value = next(events)
+                if event == "end_array":
+                    break
+                n += 1
+                if n > max_rows:
+                    raise FileRejected(
+                        f"the file holds more than {max_rows:,} features; "
+                        f"the limit is {max_rows:,} stations per import"
+                    )
+                try:
+                    feature = _build(events, event, value, MAX_FEATURE_VALUES)
+                except _TooBig:
+                    state.rows.append(
+                        Row(
+                            f"feature {n}",
+                            problems=[
+                                Problem(
+                                    None,
+                                    f"holds more than {MAX_FEATURE_VALUES:,} values; "
+                                    "a station needs a few dozen",
+                                )
+                            ],
+                        )
+                    )
+                    continue
+                state.add(n, feature)
+            continue
+        try:
+            top[key] = _build(events, event, value, MAX_MEMBER_VALUES)
+        except _TooBig:
+            raise FileRejected(
+                f"the top-level member {key!r} holds more than {MAX_MEMBER_VALUES:,} values"
+            ) from None
+        if key == "features":
+            features_not_list = True
+    if next(events, None) is not None:
+        raise FileRejected("not valid JSON (text after the top-level object)")
+    kind = top.get("type")
+    if kind not in ("FeatureCollection", "Feature"):
+        raise FileRejected(not_geojson)
+    if top.duplicates:
+        raise FileRejected(f"the top-level object repeats the key {top.duplicates[0]!r}")
+    crs = top.get("crs")
     if crs and "CRS84" not in json.dumps(crs) and "4326" not in json.dumps(crs):
         raise FileRejected(
             "GeoJSON is WGS-84 (RFC 7946); this file names another crs. Use --crs for GCJ-02/BD-09 data"
         )
-    features = doc.get("features") if doc["type"] == "FeatureCollection" else [doc]
-    if not isinstance(features, list):
+    if kind == "Feature":
+        state = _FeatureState()
+        state.add(1, top)
+    elif features_not_list or not features_seen:
         raise FileRejected("'features' must be a list")
-    if len(features) > max_rows:
-        raise FileRejected(f"{len(features):,} features; the limit is {max_rows:,} per import")
-    headers: dict[str, str] = {}
-    ignored: set[str] = set()
-    rows, altitudes = [], 0
-    for n, feature in enumerate(features, start=1):
+    headers = state.headers
+    for f in ("code", "name"):
+        headers.setdefault(f, f)
+    notes = [f"altitude ignored on {state.altitudes} feature(s)"] if state.altitudes else []
+    return Table(state.rows, headers, sorted(state.ignored), notes)
+
+
+class _FeatureState:
+    def __init__(self):
+        self.headers: dict[str, str] = {}
+        self.ignored: set[str] = set()
+        self.rows: list[Row] = []
+        self.altitudes = 0
+
+    def add(self, n: int, feature) -> None:
+        from stations.core.regions import in_extent
+
+        headers = self.headers
         row = Row(f"feature {n}")
-        rows.append(row)
+        self.rows.append(row)
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             row.problems.append(Problem(None, "is not a GeoJSON Feature"))
-            continue
+            return
         props = feature.get("properties") or {}
         geometry = feature.get("geometry")
         for obj in (feature, props, geometry):
@@ -451,25 +712,26 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
                 )
         if not isinstance(props, dict):
             row.problems.append(Problem("properties", "must be an object"))
-            continue
+            return
         record = {}
         for key, value in props.items():
             f = field_for(key)
             if f is None:
-                ignored.add(key)
+                self.ignored.add(key)
                 continue
             headers.setdefault(f, key)
             if f in DERIVED:
                 continue
-            if isinstance(value, str) and len(value) > MAX_CELL:
+            if isinstance(value, _TooLong):
                 row.problems.append(
-                    Problem(key, f"is {len(value):,} characters; the limit is {MAX_CELL:,}")
+                    Problem(key, f"is {value.length:,} characters; the limit is {MAX_CELL:,}")
                 )
+                value = ""
             record[f] = value
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
             kind = geometry.get("type") if isinstance(geometry, dict) else "missing"
             row.problems.append(Problem("geometry", f"is {kind}; a station must be a Point"))
-            continue
+            return
         coords = geometry.get("coordinates")
         if (
             not isinstance(coords, list)
@@ -482,12 +744,10 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
                     "coordinates must be [lon, lat] finite numbers (optionally with altitude)",
                 )
             )
-            continue
+            return
         if len(coords) == 3:
-            altitudes += 1
+            self.altitudes += 1
         lon, lat = coords[0], coords[1]  # RFC 7946: x is longitude
-        from stations.core.regions import in_extent
-
         if not in_extent(lat, lon) and in_extent(lon, lat):
             row.problems.append(
                 Problem(
@@ -495,11 +755,7 @@ def read_geojson(data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
                     f"coordinates [{coords[0]}, {coords[1]}] are in [lat, lon] order; GeoJSON wants [lon, lat]",
                 )
             )
-            continue
+            return
         record["lon"], record["lat"] = lon, lat
         row.record = record
         row.headers = {**{f: f for f in record}, **headers}
-    for f in ("code", "name"):
-        headers.setdefault(f, f)
-    notes = [f"altitude ignored on {altitudes} feature(s)"] if altitudes else []
-    return Table(rows, headers, sorted(ignored), notes)
