@@ -227,6 +227,7 @@ def main() -> None:
         "'process' adds the interpreter's start and the database's creation), "
         f"worst peak {worst_mb:.0f} MB (goal {GOAL_MB} MB)"
     )
+    legitimate_imports(work, bool(keep))
 
 
 if __name__ == "__main__":
