@@ -483,3 +483,53 @@ def test_a_stored_near_duplicate_is_found_across_the_checks_tile_edges(store, co
         "row 2 (F-1 南京路工会驿站) is 1 m from the stored station S-1 南京路工会驿站"
         " with a similar name: the same station twice?"
     ]
+
+
+def _stations_on_one_spot(names):
+    from datetime import datetime
+
+    from stations.core.hours import TZ
+    from stations.core.model import validate
+
+    now = datetime(2026, 11, 20, 8, tzinfo=TZ)
+    return [
+        (
+            f"row {n + 2}",
+            validate({"code": f"D-{n:05d}", "name": name, "lat": 31.82, "lon": 117.22}, now=now),
+        )
+        for n, name in enumerate(names)
+    ]
+
+
+def test_a_file_full_of_duplicates_lists_the_first_hundred_pairs_and_says_there_are_more(store):
+    # 300 stations with one name on one spot: 44,850 pairs. Listing them all took 600 MB at
+    # 200,000 rows; nobody reads past the first screenful.
+    from stations.core.importer import MAX_DUPLICATE_WARNINGS, near_duplicates
+
+    warnings = near_duplicates(store, _stations_on_one_spot(["金寨路工会驿站"] * 300))
+    assert len(warnings) == MAX_DUPLICATE_WARNINGS + 1 == 101
+    assert warnings[0] == (
+        "row 2 (D-00000 金寨路工会驿站) and row 3 (D-00001 金寨路工会驿站) are 0 m apart"
+        " with similar names: the same station twice?"
+    )
+    assert warnings[-1] == (
+        "more stations look like duplicates; only the first 100 pairs are listed"
+    )
+
+
+def test_stations_piled_on_one_spot_are_compared_a_bounded_number_of_times(store, monkeypatch):
+    # Every pair on one spot is a candidate: 200,000 rows there would be 2 x 10^10 name
+    # comparisons. Names unlike each other find nothing, so only the bound stops the work.
+    from stations.core import importer
+
+    monkeypatch.setattr(importer, "MAX_PAIRS_COMPARED", 5_000)
+    calls = []
+    monkeypatch.setattr(importer, "similar_names", lambda a, b: calls.append(1) or False)
+    warnings = importer.near_duplicates(
+        store, _stations_on_one_spot([f"驿站{n}号" for n in range(400)])
+    )
+    assert warnings == [
+        "so many stations lie within 10 m of each other that not every pair was checked"
+        " for duplicates (5,000 pairs were)"
+    ]
+    assert len(calls) == 5_000

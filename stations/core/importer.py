@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 NEAR_METRES = 10.0
 TILE = 0.01  # degrees: the file-vs-database duplicate check asks the store once per tile
+# The near-duplicate check is a courtesy, so it is bounded like everything a file can drive:
+# a file of 200,000 rows on one spot would otherwise compare every pair (2 x 10^10 name
+# comparisons) and list millions of warnings nobody reads (600 MB for a sheet of 10,000
+# spots holding 20 stations each).
+MAX_DUPLICATE_WARNINGS = 100
+MAX_PAIRS_COMPARED = 500_000
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -113,7 +119,13 @@ def plan_import(
         plan.warnings.append(
             f"the file's {table.headers['crs']} column overrides --crs where it is filled in"
         )
-    for row in table.rows:
+    # Each row is let go once it is checked (popped from the reversed list), so that at
+    # 200,000 rows the file's rows and their stations are never all held at once.
+    rows = table.rows
+    any_rows = bool(rows)
+    rows.reverse()
+    while rows:
+        row = rows.pop()
         if tick:
             tick(1)
         for p in row.problems:
@@ -179,7 +191,7 @@ def plan_import(
             )
         else:
             plan.unchanged += 1
-    if not table.rows:
+    if not any_rows:
         plan.warnings.append("the file has a header but no stations")
     plan.warnings += near_duplicates(store, valid)
     return plan
@@ -256,9 +268,53 @@ def _duplicate(a: Station, b: Station) -> float | None:
     return d if d <= NEAR_METRES else None
 
 
+class _Enough(Exception):
+    """The near-duplicate check has listed or compared as much as it will."""
+
+
+class _Pairs:
+    """The near-duplicate warnings found so far, within the bounds above."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.compared = 0
+        self.more = ""
+
+    def check(self, a: Station, b: Station) -> float | None:
+        self.compared += 1
+        if self.compared > MAX_PAIRS_COMPARED:
+            self.more = (
+                f"so many stations lie within {NEAR_METRES:.0f} m of each other that not every"
+                f" pair was checked for duplicates ({MAX_PAIRS_COMPARED:,} pairs were)"
+            )
+            raise _Enough
+        return _duplicate(a, b)
+
+    def add(self, warning: str) -> None:
+        if len(self.found) == MAX_DUPLICATE_WARNINGS:
+            self.more = (
+                f"more stations look like duplicates; only the first"
+                f" {MAX_DUPLICATE_WARNINGS} pairs are listed"
+            )
+            raise _Enough
+        self.found.append(warning)
+
+
 def near_duplicates(store: "StationStore", labelled: list[tuple[str, Station]]) -> list[str]:
-    """Warnings for pairs within 10 m with similar names: in the file, and file vs database."""
-    found = []
+    """Warnings for pairs within 10 m with similar names: in the file, and file vs database;
+    at most MAX_DUPLICATE_WARNINGS of them after MAX_PAIRS_COMPARED comparisons at most, then
+    one line saying the list stops there."""
+    pairs = _Pairs()
+    try:
+        _near_duplicates(store, labelled, pairs)
+    except _Enough:
+        return [*pairs.found, pairs.more]
+    return pairs.found
+
+
+def _near_duplicates(
+    store: "StationStore", labelled: list[tuple[str, Station]], pairs: _Pairs
+) -> None:
     cell = 0.0002  # ~20 m: neighbours within 10 m share a cell or touch one
     grid: dict[tuple[int, int], list[tuple[str, Station]]] = defaultdict(list)
     for label, s in labelled:
@@ -268,8 +324,8 @@ def near_duplicates(store: "StationStore", labelled: list[tuple[str, Station]]) 
         for di in (-1, 0, 1):
             for dj in (-1, 0, 1):
                 for other_label, o in grid.get((i + di, j + dj), ()):
-                    if o.code > s.code and (d := _duplicate(s, o)) is not None:
-                        found.append(
+                    if o.code > s.code and (d := pairs.check(s, o)) is not None:
+                        pairs.add(
                             f"{label} ({s.code} {s.name}) and {other_label} ({o.code} {o.name}) are {d:.0f} m apart"
                             " with similar names: the same station twice?"
                         )
@@ -305,9 +361,8 @@ def near_duplicates(store: "StationStore", labelled: list[tuple[str, Station]]) 
             nearby[index[id(s)]] = sorted(near, key=lambda o: o.id or 0)
     for n, (label, s) in enumerate(labelled):
         for o in nearby.get(n, ()):
-            if (d := _duplicate(s, o)) is not None:
-                found.append(
+            if (d := pairs.check(s, o)) is not None:
+                pairs.add(
                     f"{label} ({s.code} {s.name}) is {d:.0f} m from the stored station {o.code} {o.name}"
                     " with a similar name: the same station twice?"
                 )
-    return found

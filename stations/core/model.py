@@ -64,7 +64,7 @@ class Invalid(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Station:
     code: str
     name: str

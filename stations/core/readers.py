@@ -33,13 +33,13 @@ class FileRejected(ValueError):
     """The file as a whole cannot be read; nothing in it was looked at further."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Problem:
     column: str | None  # the header as written in the file, or None for the whole row
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     label: str  # "row 7" or "feature 3"
     record: dict = field(default_factory=dict)  # field -> raw value
