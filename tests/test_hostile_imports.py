@@ -10,7 +10,7 @@ import time
 import hostile_files
 import pytest
 from hostile_files import CORPUS
-from staff_helpers import csrf, signed_in
+from staff_helpers import csrf, job_outcome, signed_in
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from conftest import snapshot as whole_snapshot
@@ -53,19 +53,6 @@ def post_file(client, url, path, **form):
     ) as response:
         response.get_data()  # read before the body is closed
         return response
-
-
-def job_outcome(client, response, seconds: float = 60):
-    """The import job a POST to /admin/import started, polled until it ends: (its last
-    state as the page's JSON gives it, its page)."""
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    page_url = response.headers["Location"]
-    deadline = time.monotonic() + seconds
-    while True:
-        state = client.get(page_url + ".json").get_json()
-        if not state["running"] or time.monotonic() > deadline:
-            return state, client.get(page_url)
-        time.sleep(0.02)  # a poll interval, not a measurement
 
 
 def text_of(response) -> str:

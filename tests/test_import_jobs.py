@@ -4,8 +4,8 @@ was applied; a dead job reads as failed; only its owner or an admin of its regio
 import time
 
 import pytest
-from staff_helpers import signed_in
-from test_hostile_imports import job_outcome, post_file
+from staff_helpers import job_outcome, signed_in
+from test_hostile_imports import post_file
 
 from conftest import write_csv
 
