@@ -68,8 +68,10 @@ def test_bad_rows_are_named_by_row_and_column_and_nothing_is_applied(hf, tmp_pat
     state, page = job_outcome(hf, post_file(hf, "/admin/import", path, apply="1"))
     assert state["phase"] == "done" and state["applied"] is None
     text = hf.get(page.request.path + "?lang=en").get_data(as_text=True)
-    assert "row 3, column lat:" in text
-    assert "row 5, column name:" in text
+    assert "row 3, column Latitude:" in text
+    assert "row 5, column Name:" in text
+    chinese = hf.get(page.request.path + "?lang=zh").get_data(as_text=True)
+    assert "第 3 行，纬度 列：" in chinese and "第 5 行，名称 列：" in chinese
     assert store.by_codes({"JOB-000000"}) == {}
 
 
