@@ -1,6 +1,7 @@
 """Staff fixtures: users in two regions, sign-in with the CSRF token, API tokens."""
 
 import re
+import time
 
 PASSWORD = "绿色 驿站 correct horse 2026"
 USERS = {  # name: (role, region)
@@ -63,3 +64,16 @@ def signed_in(app, name):
     client = app.test_client()
     assert sign_in(client, name).status_code == 302
     return client
+
+
+def job_outcome(client, response, seconds: float = 60):
+    """The import job a POST to /admin/import started, polled until it ends: (its last
+    state as the page's JSON gives it, its page)."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    page_url = response.headers["Location"]
+    deadline = time.monotonic() + seconds
+    while True:
+        state = client.get(page_url + ".json").get_json()
+        if not state["running"] or time.monotonic() > deadline:
+            return state, client.get(page_url)
+        time.sleep(0.02)  # a poll interval, not a measurement

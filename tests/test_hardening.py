@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from staff_helpers import csrf, make_users, signed_in, staff_app_for
+from staff_helpers import csrf, job_outcome, make_users, signed_in, staff_app_for
 
 from app import create_app
 from stations.core import regions, standards
@@ -474,16 +474,18 @@ def _import(client, name, content):
     )
 
 
-def test_an_import_refusal_names_the_uploaded_file_never_a_server_path(boss, monkeypatch):
+def test_an_import_refusal_names_the_uploaded_file_never_a_server_path(boss, monkeypatch, tmp_path):
     import tempfile
 
     from stations.core import readers
 
     _app, client = boss
-    response = _import(client, "站点.pdf", b"%PDF-1.4\n")
+    state, response = job_outcome(client, _import(client, "站点.pdf", b"%PDF-1.4\n"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "站点.pdf: unknown file type .pdf" in page
-    assert "upload.pdf" not in page
+    assert state["phase"] == "refused", state
+    assert state["message"].startswith("站点.pdf: unknown file type .pdf;"), state
+    assert "站点.pdf: unknown file type .pdf" in page
+    assert not re.search(r"[0-9a-f]{32}\.", page)  # not the name the server saved it under
 
     real_read = readers.read
 
@@ -491,10 +493,12 @@ def test_an_import_refusal_names_the_uploaded_file_never_a_server_path(boss, mon
         raise readers.FileRejected(f"cannot read {path}: Permission denied")
 
     monkeypatch.setattr(readers, "read", unreadable)
-    response = _import(client, "stations.xlsx", b"PK\x03\x04")
+    state, response = job_outcome(client, _import(client, "stations.xlsx", b"PK\x03\x04"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "cannot read stations.xlsx: Permission denied" in page
-    assert tempfile.gettempdir() + "/" not in page
+    assert state["message"] == "cannot read stations.xlsx: Permission denied"
+    assert "cannot read stations.xlsx: Permission denied" in page
+    for where in (tempfile.gettempdir() + "/", str(tmp_path), "/imports/"):
+        assert where not in page and where not in state["message"]
     monkeypatch.setattr(readers, "read", real_read)
 
 

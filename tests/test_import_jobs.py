@@ -1,13 +1,19 @@
 """Staff imports run as jobs: the page shows their phase and progress, then the plan or what
 was applied; a dead job reads as failed; only its owner or an admin of its region sees it."""
 
+import io
+import json
+import os
+import re
 import time
+import urllib.request
 
 import pytest
-from staff_helpers import signed_in
-from test_hostile_imports import job_outcome, post_file
+from servers import AppServer, flask_cli, http
+from staff_helpers import PASSWORD, job_outcome, signed_in
+from test_hostile_imports import post_file
 
-from conftest import write_csv
+from conftest import SAMPLE, write_csv
 
 
 def hefei_rows(n: int) -> list[dict]:
@@ -62,8 +68,10 @@ def test_bad_rows_are_named_by_row_and_column_and_nothing_is_applied(hf, tmp_pat
     state, page = job_outcome(hf, post_file(hf, "/admin/import", path, apply="1"))
     assert state["phase"] == "done" and state["applied"] is None
     text = hf.get(page.request.path + "?lang=en").get_data(as_text=True)
-    assert "row 3, column lat:" in text
-    assert "row 5, column name:" in text
+    assert "row 3, column Latitude:" in text
+    assert "row 5, column Name:" in text
+    chinese = hf.get(page.request.path + "?lang=zh").get_data(as_text=True)
+    assert "第 3 行，纬度 列：" in chinese and "第 5 行，名称 列：" in chinese
     assert store.by_codes({"JOB-000000"}) == {}
 
 
@@ -104,3 +112,118 @@ def test_only_the_owner_or_an_admin_of_the_region_sees_a_job(hf, staff_app, stor
     )
     assert signed_in(staff_app, "boss").get(f"/admin/import/jobs/{job_id}.json").status_code == 200
     assert hf.get(f"/admin/import/jobs/{job_id}.json").status_code == 200
+
+
+# -- a real server: a big import never blocks other users --------------------------------------
+
+
+class Browser:
+    """A staff member's browser over plain HTTP: a cookie jar and the form's CSRF token."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
+        )
+
+    def send(self, path: str, body: bytes | None = None, content_type: str = ""):
+        """(status, headers, text) of one request; redirects are returned, not followed."""
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(self.base + path, data=body)
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, exc.headers, exc.read().decode()
+
+    def csrf(self, path: str) -> str:
+        status, _, text = self.send(path)
+        assert status == 200, text[:300]
+        return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+
+    def post(self, path: str, form: dict, file=None):
+        from werkzeug.datastructures import FileStorage, MultiDict
+        from werkzeug.test import encode_multipart
+
+        fields = MultiDict({"csrf_token": self.csrf(path), **form})
+        if file is not None:
+            fields.add("file", FileStorage(io.BytesIO(file.read_bytes()), file.name))
+        boundary, body = encode_multipart(fields)
+        return self.send(path, body, f"multipart/form-data; boundary={boundary}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_a_big_import_on_a_real_server_never_blocks_a_rider(tmp_path):
+    """One gunicorn worker with two threads: while a 20,000-row import runs as a job, a rider's
+    nearest request is answered, and the job then applies every row."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "SECRET_KEY": "jobs",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+    }
+    cli_env = {**os.environ, **env}
+    sample = flask_cli(cli_env, "import", str(write_csv(tmp_path / "s.csv", SAMPLE)))
+    assert sample.returncode == 0, sample.stderr
+    user = ("user", "create", "hf", "--role", "admin", "--region", "3401", "--password-stdin")
+    made = flask_cli(cli_env, *user, input=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    rows = 20_000
+    upload = write_csv(tmp_path / "合肥驿站.csv", hefei_rows(rows))
+
+    with AppServer(env, tmp_path / "gunicorn.log") as server:
+        rider = f"{server.base}/api/v1/stations/nearest?lat=31.81&lon=117.25&k=3"
+        summary = f"{server.base}/api/v1/regions/3401/summary"
+        assert json.loads(http(summary)[2])["stations"] == 1  # HF-0001 of the sample
+        assert http(rider)[0] == 200  # the spatial index is built before the import starts
+
+        staff = Browser(server.base)
+        status, headers, text = staff.post(
+            "/login", {"name": "hf", "password": PASSWORD, "next": ""}
+        )
+        assert status == 302, text[:300]
+        status, headers, text = staff.post("/admin/import", {"apply": "1"}, upload)
+        assert status == 303, text[:300]
+        job = headers["Location"].removeprefix(server.base)
+
+        def state() -> dict:
+            status, _, text = staff.send(job + ".json?lang=en")
+            assert status == 200, text[:300]
+            return json.loads(text)
+
+        deadline = time.monotonic() + 60
+        seen = state()
+        while seen["phase"] == "reading" and time.monotonic() < deadline:
+            time.sleep(0.02)  # a poll interval, not a measurement
+            seen = state()
+        assert seen["running"], seen  # checking or applying: the job is under way
+
+        started = time.monotonic()
+        status, _, body = http(rider)
+        rider_seconds = time.monotonic() - started
+        after = state()
+        assert status == 200, body
+        assert json.loads(body)["features"], body
+        assert after["running"], (after, rider_seconds)  # answered while the job still ran
+        assert rider_seconds < 5, rider_seconds
+
+        deadline = time.monotonic() + 300
+        while after["running"] and time.monotonic() < deadline:
+            time.sleep(0.1)  # a poll interval, not a measurement
+            after = state()
+        assert (after["phase"], after["applied"]) == ("done", rows), after
+        _, _, page = staff.send(job + "?lang=en")
+        assert f"Applied {rows} stations: {rows} new, 0 updated, 0 unchanged." in page
+        assert json.loads(http(summary)[2])["stations"] == rows + 1

@@ -6,6 +6,7 @@ endpoint (static/import_job.js) and refreshes itself without JavaScript. The job
 in the database: a poll answered by another server process sees it too."""
 
 import os
+import re
 import secrets
 import threading
 from datetime import datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from stations.core import import_jobs
+from stations.core import columns, import_jobs
 from stations.core.hours import TZ
 from stations.core.import_jobs import ImportJob
 from stations.core.vocab import DATUMS
@@ -22,8 +23,7 @@ from stations.store import open_store
 from stations.web.admin.base import bp
 from stations.web.auth import forbid, staff
 from stations.web.context import get_store, now
-
-SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".geojson", ".json")
+from stations.web.i18n import requested_language
 
 
 @bp.teardown_request
@@ -53,8 +53,8 @@ def import_file():
     upload = request.files.get("file")
     if not upload or not upload.filename:
         return render_template("admin/import.html", job=None, error=_("Choose a file.")), 400
-    suffix = Path(upload.filename).suffix.lower()
-    suffix = suffix if suffix in SUFFIXES else ".unknown"
+    suffix = Path(upload.filename).suffix.lower()  # kept so a refusal names the real type
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,12}", suffix) else ".unknown"
     path = import_dir() / f"{secrets.token_hex(16)}{suffix}"
     try:
         upload.save(path)  # streamed in chunks; MAX_CONTENT_LENGTH bounds the whole body
@@ -150,11 +150,40 @@ def _state(job: ImportJob) -> dict:
     }
 
 
+def _where(where: str) -> str:
+    """Where a problem is, in the page's language: 'row 7' -> '第 7 行'."""
+    kind, _space, number = where.partition(" ")
+    if number.isdigit() and kind == "row":
+        return _("row %(n)s", n=number)
+    if number.isdigit() and kind == "feature":
+        return _("feature %(n)s", n=number)
+    return where
+
+
+def _errors(job: ImportJob) -> list[str]:
+    """The plan's bad rows as the page lists them: where, the column's label, the problem."""
+    lang = requested_language()
+    lines = []
+    for where, column, message in job.result.get("errors", []):
+        if column:
+            lines.append(
+                _(
+                    "%(where)s, column %(column)s: %(problem)s",
+                    where=_where(where),
+                    column=columns.label(column, lang),
+                    problem=message,
+                )
+            )
+        else:
+            lines.append(_("%(where)s: %(problem)s", where=_where(where), problem=message))
+    return lines
+
+
 @bp.get("/import/jobs/<int:job_id>")
 def import_job(job_id: int):
     job = _job(job_id)
     state = _state(job)
-    return render_template("admin/import_job.html", job=job, state=state)
+    return render_template("admin/import_job.html", job=job, state=state, errors=_errors(job))
 
 
 @bp.get("/import/jobs/<int:job_id>.json")
