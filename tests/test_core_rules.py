@@ -86,12 +86,14 @@ def test_sign_in_limits_per_name_and_sessions_expire(store):
     def attempt(password, address="10.0.0.1", at=NOW):
         return accounts.sign_in(store, "xn-audit", password, secret="s", address=address, now=at)
 
-    for _ in range(accounts.MAX_FAILURES_PER_NAME):
+    # A guesser spread over many addresses, one try each: the name's own budget runs out.
+    for n in range(accounts.FREE_FAILURES_NAME):
         with pytest.raises(accounts.SignInRefused):
-            attempt("wrong wrong wrong")
-    with pytest.raises(accounts.TooManyAttempts):
-        attempt(PASSWORD, address="10.0.0.2")  # the name is locked, from any address
-    later = NOW + accounts.FAILURE_WINDOW + timedelta(seconds=1)
+            attempt("wrong wrong wrong", address=f"10.0.1.{n}")
+    with pytest.raises(accounts.TooManyAttempts) as waiting:
+        attempt(PASSWORD, address="10.0.0.2")  # a new browser waits too, with the right password
+    assert 0 < waiting.value.retry_after <= accounts.LONGEST_WAIT.total_seconds()
+    later = NOW + accounts.LONGEST_WAIT + timedelta(seconds=1)  # a wait, never a lock
     user, session_id = attempt(PASSWORD, at=later)
     assert user.name == "xn-audit"
 

@@ -11,6 +11,7 @@ JSON text -> text[] (facilities) and json (history before/after), 0/1 -> boolean
 passed). audit_items' order is SQLite's rowid there and an identity id here: rowid -> id.
 
 Not copied: login_attempts (recent sign-in failures, kept only for rate limiting: ephemeral),
+import_jobs (staff imports' progress, whose uploads are files on this server only),
 index_changes (filled afresh by the target's triggers as stations arrive) and SQLite's own
 bookkeeping (the R*Tree, the migrations table). Audit photos are files under the instance
 folder's evidence/; only their names are rows, so that folder must be copied or shared.
@@ -58,6 +59,7 @@ SOURCE_EXPRESSIONS = {("audit_items", "id"): "rowid"}
 SKIPPED = {
     "login_attempts": "recent sign-in failures, kept only for rate limiting",
     "index_changes": "the spatial index's change log; the target's triggers fill its own",
+    "import_jobs": "staff imports' progress; their uploads are files on this server only",
 }
 _SQLITE_OWN = ("sqlite_", "_sqlite_migrations", "stations_rtree")
 # The row every freshly migrated target has: not a sign of earlier use.
