@@ -265,7 +265,7 @@ def test_list_filters(partner_app, cli, tmp_path):
     assert codes(c.get("/api/v1/stations?updated_since=2999-01-01T00:00:00Z")) == []
     assert len(codes(c.get("/api/v1/stations?updated_since=2000-01-01"))) == 5
     for bad, field in (
-        ("region=99", "region"),
+        ("region=9x", "region"),
         ("status=planned", "status"),
         ("status=closed", "status"),  # closed stations are not public either
         ("updated_since=soon", "updated_since"),
@@ -273,6 +273,9 @@ def test_list_filters(partner_app, cli, tmp_path):
     ):
         response = c.get("/api/v1/stations?" + bad)
         assert response.status_code == 400 and response.json["error"]["field"] == field, bad
+    # A well-formed code of no region (there is no province 99) is not found, not malformed.
+    unknown = c.get("/api/v1/stations?region=99")
+    assert unknown.status_code == 404 and unknown.json["error"]["field"] == "region"
 
 
 def test_csv_format_pages_with_a_cursor_header(partner_app):

@@ -230,7 +230,7 @@ def test_ratelimit_key_from_the_environment(seeded, monkeypatch):
         (
             "RATELIMIT_ADDRESS",
             "6000 a minute",
-            "RATELIMIT_ADDRESS must look like '6000 per minute'",
+            "RATELIMIT_ADDRESS must look like '1800 per minute'",
         ),
         ("RATELIMIT_KEY", "per minute", "RATELIMIT_KEY must look like '1200 per minute'"),
         ("TRUSTED_PROXIES", "one", "TRUSTED_PROXIES must be a whole number"),
@@ -256,7 +256,11 @@ def _gunicorn_settings(monkeypatch, **env) -> dict:
 def test_gunicorn_defaults(monkeypatch):
     conf = _gunicorn_settings(monkeypatch)
     assert conf["bind"] == ["127.0.0.1:5000"]
-    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 2, 4)
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == (
+        "stations.serving.SheddingWorker",  # gthread with a bounded queue
+        2,
+        4,
+    )
     assert conf["preload_app"] is True and conf["wsgi_app"] == "app:create_app()"
 
 
