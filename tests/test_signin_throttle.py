@@ -113,7 +113,7 @@ def test_a_guesser_sees_growing_waits_and_a_bounded_number_of_tries(app, clock):
     assert tried == 3 + 8 + (3600 - 510) // 300 == 21
 
 
-@pytest.mark.parametrize("lang, words", [("en", "Wait 8 seconds"), ("zh", "请等待8 秒后再试")])
+@pytest.mark.parametrize("lang, words", [("en", "Wait 8 seconds"), ("zh", "请等待 8 秒后再试")])
 def test_the_page_says_how_long_to_wait(app, clock, lang, words):
     guesser = app.test_client()
     for _ in range(3):
@@ -169,3 +169,21 @@ def test_store_gives_the_last_failure_since_a_moment(kind, tmp_path, request):
         assert store.last_login_failure("j", "2026-11-20T09:01:00+08:00") is None
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", "Wrong name or password. Wait 2 seconds before the next try."),
+        ("zh", "用户名或密码错误。请等待 2 秒后再试。"),
+    ],
+)
+def test_the_failure_that_starts_a_wait_says_so_at_once(app, lang, words):
+    # Found walking the page: typed at a person's pace, a wait begun by the third failure had
+    # passed before the fourth, so no answer ever mentioned it.
+    guesser = app.test_client()
+    for n in range(3):
+        answer = attempt(guesser, "xn-auditor", "guess-guess", ATTACKER, lang=lang)
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 401
+        assert (words in page) == (n == 2), n  # the free failures wait for nothing

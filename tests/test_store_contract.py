@@ -577,6 +577,10 @@ def test_login_failures_are_counted_per_key_since_a_moment(store):
     assert store.login_failures("client-key", NOW) == 2
     assert store.login_failures("client-key", LATER) == 1
     assert store.login_failures("name-key", LATER) == 0
+    # the newest failure of a key since a moment: where a sign-in backoff counts from
+    assert store.last_login_failure("client-key", NOW) == LATER
+    assert store.last_login_failure("name-key", NOW) == NOW
+    assert store.last_login_failure("name-key", LATER) is None
 
 
 # -- audits and reports -----------------------------------------------------------------------

@@ -58,7 +58,13 @@ class UserExists(ValueError):
 
 
 class SignInRefused(Exception):
-    """Unknown name, wrong password or disabled account: one answer for all three."""
+    """Unknown name, wrong password or disabled account: one answer for all three;
+    retry_after, the seconds this failure makes the next attempt wait (0: none), so the
+    answer that starts a wait can say so."""
+
+    def __init__(self, message: str, retry_after: int = 0):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class TooManyAttempts(Exception):
@@ -343,6 +349,19 @@ def trusted_device(secret: str, name: str, cookie: str) -> str:
     return ""
 
 
+def _wait(store: "AccountStore", budgets: dict[str, int], now: datetime) -> int:
+    """Whole seconds before the next attempt may be made (0: at once), over keys with their
+    free failures: the longest of their backoffs since each one's last failure."""
+    since = _stamp(now - FAILURE_WINDOW)
+    wait = timedelta(0)
+    for key, free in budgets.items():
+        failures = store.login_failures(key, since)
+        last = store.last_login_failure(key, since) if failures >= free else None
+        if last:
+            wait = max(wait, datetime.fromisoformat(last) + backoff(failures, free) - now)
+    return max(1, math.ceil(wait.total_seconds())) if wait > timedelta(0) else 0
+
+
 def backoff(failures: int, free: int) -> timedelta:
     """How long to wait after the last of `failures` failures when `free` cost nothing."""
     if failures < free:
@@ -377,20 +396,15 @@ def sign_in(
     frees = {"pair": FREE_FAILURES_PAIR}
     if not device_id:
         frees.update(name=FREE_FAILURES_NAME, address=FREE_FAILURES_ADDRESS)
-    since = _stamp(now - FAILURE_WINDOW)
-    wait = timedelta(0)
-    for kind, free in frees.items():
-        failures = store.login_failures(keys[kind], since)
-        last = store.last_login_failure(keys[kind], since) if failures >= free else None
-        if last:
-            wait = max(wait, datetime.fromisoformat(last) + backoff(failures, free) - now)
-    if wait > timedelta(0):
-        raise TooManyAttempts("too many attempts", max(1, math.ceil(wait.total_seconds())))
+    wait = _wait(store, {keys[kind]: free for kind, free in frees.items()}, now)
+    if wait:
+        raise TooManyAttempts("too many attempts", wait)
     found = store.user_login(name)
     ok = verify_password(found[1] if found else None, password)  # same cost for unknown names
     if not ok or found is None or found[0].disabled_at:
         store.add_login_failure([keys[kind] for kind in frees], _stamp(now))
-        raise SignInRefused("wrong name or password")
+        after = _wait(store, {keys[kind]: free for kind, free in frees.items()}, now)
+        raise SignInRefused("wrong name or password", after)
     session_id = secrets.token_urlsafe(32)
     store.create_session(session_id, found[0].id, _stamp(now))
     return found[0], session_id

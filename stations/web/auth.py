@@ -129,10 +129,14 @@ def login():
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except accounts.SignInRefused:
-        return render_template(
-            "login.html", error=_("Wrong name or password."), next=request.form.get("next", "")
-        ), 401
+    except accounts.SignInRefused as exc:
+        error = _("Wrong name or password.")
+        if exc.retry_after:  # this failure starts a wait: say so now, not at the next try
+            error = _(
+                "Wrong name or password. Wait %(wait)s before the next try.",
+                wait=wait_words(exc.retry_after),
+            )
+        return render_template("login.html", error=error, next=request.form.get("next", "")), 401
     session.clear()  # a fresh session at sign-in: nothing from before survives
     login_user(StaffUser(user, session_id))
     answer = redirect(safe_next(request.form.get("next")))
