@@ -231,6 +231,25 @@ def test_the_memory_of_a_geojson_refusal_is_bounded_by_a_feature_not_the_file():
     assert peak < 3_000_000, f"{peak:,} bytes traced for {stream.given:,} read"
 
 
+def test_deep_nesting_is_refused_in_little_memory(tmp_path):
+    # ijson's events with path prefixes built a string as long as the nesting for every event:
+    # a 20 KB file nested 10,000 deep drove the refusal to 250 MB.
+    import tracemalloc
+
+    from stations.core import readers
+
+    path = hostile_files.deep_geojson(tmp_path / "deep.geojson")
+    tracemalloc.start()
+    try:
+        with pytest.raises(readers.FileRejected, match="nested too deeply"):
+            readers.read(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert path.stat().st_size < 30_000
+    assert peak < 5_000_000, f"{peak:,} bytes traced"
+
+
 def test_a_huge_property_string_is_refused_by_name_and_not_kept(tmp_path):
     from stations.core import readers
 

@@ -492,7 +492,9 @@ class _Stream:
     def __init__(self, stream: IO[bytes]):
         import ijson  # type: ignore[import-untyped]
 
-        self.events = ijson.parse(_Guarded(stream), buf_size=_CHUNK)
+        # basic_parse: events without their path prefixes, which ijson.parse would build for
+        # every event (a string as long as the nesting: 250 MB at a thousand levels)
+        self.events = ijson.basic_parse(_Guarded(stream), buf_size=_CHUNK)
         self.depth, self.seen = 0, 0
         self.deadline = time.monotonic() + GEOJSON_SECONDS
 
@@ -500,7 +502,7 @@ class _Stream:
         return self
 
     def __next__(self):
-        _, event, value = next(self.events)
+        event, value = next(self.events)
         self.seen += 1
         if self.seen % 4096 == 0 and time.monotonic() > self.deadline:
             raise FileRejected(
