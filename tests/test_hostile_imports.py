@@ -312,3 +312,33 @@ def test_a_single_feature_with_its_type_last_is_still_read():
     [row] = table.rows
     assert row.problems == []
     assert row.record == {"code": "ONE-1", "name": "驿站", "lon": 117.2272, "lat": 31.8206}
+
+
+def test_a_demand_geojson_is_read_one_feature_at_a_time(tmp_path, monkeypatch):
+    # Demand layers were read whole (json.loads of up to 64 MB); now they stream through the
+    # station reader's walk: a file of 100 KB features is refused at the limit holding one.
+    import tracemalloc
+
+    from stations.core import readers
+    from stations.core.demand_files import DemandRejected, read_demand
+
+    feature = hostile_files.point_feature(人数=3, remark="x" * 100_000)
+    path = tmp_path / "riders.geojson"
+    path.write_bytes(
+        b'{"type": "FeatureCollection", "features": [' + b",".join([feature] * 301) + b"]}"
+    )
+    monkeypatch.setattr(readers, "MAX_ROWS", 300)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DemandRejected) as refused:
+            read_demand(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "the file holds more than 300 features; the limit is 300 points per import" in str(
+        refused.value
+    )
+    assert path.stat().st_size > 30_000_000
+    assert peak < 3_000_000, f"{peak:,} bytes traced"
+    monkeypatch.setattr(readers, "MAX_ROWS", 301)  # the same file within the limit is read
+    assert [p.weight for p in read_demand(path)] == [3.0] * 301

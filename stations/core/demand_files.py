@@ -108,7 +108,7 @@ def _read(path: Path) -> tuple[list[_Row], set[str]]:
         )
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
-        return _geojson(path.read_bytes())
+        return _geojson(path)
     if suffix in (".csv", ".txt", ".tsv"):
         header, body = _csv(path.read_bytes())
     elif suffix in (".xlsx", ".xlsm", ".xls"):
@@ -207,33 +207,33 @@ def _xlsx(path: Path) -> tuple[list[str], _Body]:
     return header, rows()
 
 
-def _geojson(data: bytes) -> tuple[list[_Row], set[str]]:
-    # a repeated key is refused, not overwritten; NaN, Infinity, deep nesting and numbers
-    # beyond a float are refused or made infinite (and refused per row below)
-    doc = readers.load_json(data)
-    if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
-        raise readers.FileRejected("expected a GeoJSON FeatureCollection of Point features")
-    features = doc.get("features") if doc["type"] == "FeatureCollection" else [doc]
-    if not isinstance(features, list):
-        raise readers.FileRejected("'features' must be a list")
-    if len(features) > readers.MAX_ROWS:
-        raise readers.FileRejected(
-            f"{len(features):,} features; the limit is {readers.MAX_ROWS:,} per import"
-        )
-    rows, fields = [], set()
-    for n, feature in enumerate(features, start=1):
+def _geojson(path: Path) -> tuple[list[_Row], set[str]]:
+    # Streamed one feature at a time by the station reader's walk, with its refusals: a
+    # repeated key, NaN, Infinity, deep nesting, too many features, another crs.
+    rows: list[_Row] = []
+    fields: set[str] = set()
+
+    def add(n: int, feature) -> None:
         row = _Row(f"feature {n}", {}, {"lat": "geometry", "lon": "geometry"})
         rows.append(row)
+        if feature is readers.TOO_BIG:
+            row.values[""] = readers.TOO_BIG_MESSAGE
+            return
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             row.values[""] = "is not a GeoJSON Feature"
-            continue
+            return
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
             row.values[""] = "its properties must be an object"
-            continue
+            return
         for key, value in props.items():
             f = _LOOKUP.get(match_key(str(key)))
             if f in ("weight", "label", "crs") and f not in row.values:
+                if isinstance(value, readers.TooLong):
+                    row.values[""] = (
+                        f"{key} is {value.length:,} characters; the limit is {readers.MAX_CELL:,}"
+                    )
+                    return
                 row.values[f], row.headers[f] = value, key
                 fields.add(f)
         geometry = feature.get("geometry")
@@ -251,6 +251,9 @@ def _geojson(data: bytes) -> tuple[list[_Row], set[str]]:
             )
         else:
             row.values["lon"], row.values["lat"] = coords[0], coords[1]  # x is longitude
+
+    with path.open("rb") as stream:
+        readers.each_feature(stream, add, max_rows=readers.MAX_ROWS, unit="points")
     return rows, fields | {"lat", "lon"}
 
 

@@ -13,7 +13,7 @@ import re
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -385,7 +385,7 @@ class _Object(dict):
     duplicates: tuple = ()
 
 
-class _TooLong(str):
+class TooLong(str):
     """A string over MAX_CELL, kept only as its length (never the text) while streaming."""
 
     length = 0
@@ -523,7 +523,7 @@ class _TooBig(Exception):
 
 def _build(events: _Stream, event: str, value, limit: int):
     """The value that starts with (event, value), read to its end. Objects are _Object (repeated
-    keys marked), strings over MAX_CELL are _TooLong; over `limit` scalars the rest of the value
+    keys marked), strings over MAX_CELL are TooLong; over `limit` scalars the rest of the value
     is read and dropped and _TooBig is raised."""
     count = 0
     stack: list = []
@@ -552,7 +552,7 @@ def _build(events: _Stream, event: str, value, limit: int):
                     _skip(events, len(stack))
                     raise _TooBig
                 if event == "string" and len(value) > MAX_CELL:
-                    long = _TooLong()
+                    long = TooLong()
                     long.length = len(value)
                     item = long
                 elif event == "number":
@@ -588,9 +588,36 @@ def _skip(events: _Stream, open_: int) -> None:
 
 def read_geojson(data: bytes | IO[bytes], *, max_rows: int = MAX_ROWS) -> Table:
     """Rows of a GeoJSON FeatureCollection (or a single Feature), read one feature at a time."""
+    state = _FeatureState()
+    each_feature(data, state.add, max_rows=max_rows)
+    headers = state.headers
+    for f in ("code", "name"):
+        headers.setdefault(f, f)
+    notes = [f"altitude ignored on {state.altitudes} feature(s)"] if state.altitudes else []
+    return Table(state.rows, headers, sorted(state.ignored), notes)
+
+
+# What each_feature hands over for a feature with more values than any station or point needs.
+TOO_BIG = object()
+TOO_BIG_MESSAGE = f"holds more than {MAX_FEATURE_VALUES:,} values; a station needs a few dozen"
+
+
+def each_feature(
+    data: bytes | IO[bytes],
+    add: Callable[[int, Any], None],
+    *,
+    max_rows: int = MAX_ROWS,
+    unit: str = "stations",
+) -> None:
+    """Stream a GeoJSON FeatureCollection (or a single Feature), calling add(n, feature) for
+    each feature from 1, one at a time: the station and the demand readers both read through
+    it, so memory is bounded by a feature, not the file. A feature is dicts and lists as
+    json would give (strings over MAX_CELL as TooLong), or TOO_BIG; anything wrong with the
+    file as a whole (not JSON, nested too deep, too many features, not WGS-84, too slow) is
+    FileRejected."""
     stream: IO[bytes] = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
-        return _read_geojson(_Stream(stream), max_rows)
+        _each_feature(_Stream(stream), add, max_rows, unit)
     except FileRejected:
         raise
     except UnicodeDecodeError:
@@ -609,13 +636,14 @@ def read_geojson(data: bytes | IO[bytes], *, max_rows: int = MAX_ROWS) -> Table:
         raise FileRejected(f"not valid JSON ({first})") from None
 
 
-def _read_geojson(events: _Stream, max_rows: int) -> Table:
+def _each_feature(
+    events: _Stream, add: Callable[[int, Any], None], max_rows: int, unit: str
+) -> None:
     not_geojson = "expected a GeoJSON FeatureCollection of Point features"
     event, _ = next(events, ("end", None))
     if event != "start_map":
         raise FileRejected(not_geojson)
     top = _Object()
-    state = _FeatureState()
     features_seen = False
     features_not_list = False
     while True:
@@ -637,25 +665,13 @@ def _read_geojson(events: _Stream, max_rows: int) -> Table:
                 if n > max_rows:
                     raise FileRejected(
                         f"the file holds more than {max_rows:,} features; "
-                        f"the limit is {max_rows:,} stations per import"
+                        f"the limit is {max_rows:,} {unit} per import"
                     )
                 try:
                     feature = _build(events, event, value, MAX_FEATURE_VALUES)
                 except _TooBig:
-                    state.rows.append(
-                        Row(
-                            f"feature {n}",
-                            problems=[
-                                Problem(
-                                    None,
-                                    f"holds more than {MAX_FEATURE_VALUES:,} values; "
-                                    "a station needs a few dozen",
-                                )
-                            ],
-                        )
-                    )
-                    continue
-                state.add(n, feature)
+                    feature = TOO_BIG
+                add(n, feature)
             continue
         try:
             top[key] = _build(events, event, value, MAX_MEMBER_VALUES)
@@ -678,15 +694,9 @@ def _read_geojson(events: _Stream, max_rows: int) -> Table:
             "GeoJSON is WGS-84 (RFC 7946); this file names another crs. Use --crs for GCJ-02/BD-09 data"
         )
     if kind == "Feature":
-        state = _FeatureState()
-        state.add(1, top)
+        add(1, top)
     elif features_not_list or not features_seen:
         raise FileRejected("'features' must be a list")
-    headers = state.headers
-    for f in ("code", "name"):
-        headers.setdefault(f, f)
-    notes = [f"altitude ignored on {state.altitudes} feature(s)"] if state.altitudes else []
-    return Table(state.rows, headers, sorted(state.ignored), notes)
 
 
 class _FeatureState:
@@ -702,6 +712,9 @@ class _FeatureState:
         headers = self.headers
         row = Row(f"feature {n}")
         self.rows.append(row)
+        if feature is TOO_BIG:
+            row.problems.append(Problem(None, TOO_BIG_MESSAGE))
+            return
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             row.problems.append(Problem(None, "is not a GeoJSON Feature"))
             return
@@ -724,7 +737,7 @@ class _FeatureState:
             headers.setdefault(f, key)
             if f in DERIVED:
                 continue
-            if isinstance(value, _TooLong):
+            if isinstance(value, TooLong):
                 row.problems.append(
                     Problem(key, f"is {value.length:,} characters; the limit is {MAX_CELL:,}")
                 )
