@@ -45,7 +45,9 @@ def test_the_map_page_names_every_file_by_its_content(client, seeded):
         "/vendor/leaflet/leaflet.js",
         "/vendor/leaflet/leaflet.css",
         "/static/courier.js",
+        "/static/favicon.svg",
     }, urls
+    assert by_name["/static/favicon.svg"].endswith(f"?v={sha(ROOT / 'static/favicon.svg')}")
     assert by_name["/static/courier.js"].endswith(f"?v={sha(ROOT / 'static/courier.js')}")
     leaflet_dir = Path(leaflet.BASE_DIR)
     assert by_name["/vendor/leaflet/leaflet.js"].endswith(f"?v={sha(leaflet_dir / 'leaflet.js')}")
@@ -131,7 +133,7 @@ def test_every_app_server_names_files_alike(seeded, database_url, tmp_path):
         client = app.test_client()
         pages.append(asset_urls(client.get("/").get_data(as_text=True)))
         workers.append(client.get("/sw.js").data)
-    assert pages[0] == pages[1] and len(pages[0]) == 3
+    assert pages[0] == pages[1] and len(pages[0]) == 4
     assert workers[0] == workers[1]
 
 
@@ -213,3 +215,14 @@ def test_the_map_page_is_kept_only_when_nothing_in_it_is_personal(client, seeded
 def test_map_scales_are_metric_only(client, seeded):
     html = client.get("/").get_data(as_text=True)
     assert "L.control.scale({imperial: false})" in html and "L.control.scale()" not in html
+
+
+def test_the_site_has_an_icon_where_browsers_look_for_it(client, seeded):
+    # A missing /favicon.ico was a 404 in the console of every page a rider opened.
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg") and b'fill="#c8102e"' in icon.data
+    page = client.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page).group(1)
+    linked = client.get(href)
+    assert linked.status_code == 200 and linked.data == icon.data

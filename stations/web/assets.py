@@ -191,3 +191,13 @@ def service_worker():
     response.headers["Cache-Control"] = REVALIDATE
     response.set_etag(version)
     return response.make_conditional(request)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon where every browser asks for it first (a red map pin, SVG): a 404 here
+    was a console error on every page load."""
+    static = current_app.static_folder or ""
+    response = Response(Path(static, "favicon.svg").read_bytes(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
