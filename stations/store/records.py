@@ -12,6 +12,7 @@ from stations.core.counts import CityExtent
 from stations.core.demand import DemandLayer, SearchCell
 from stations.core.editing import Change
 from stations.core.geo import BBox
+from stations.core.import_jobs import ImportJob
 
 Row = Mapping[str, Any]
 
@@ -77,6 +78,27 @@ def audit_item(row: Row) -> AuditItem:
 
 def api_key(row: Row) -> ApiKey:
     return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
+
+
+# An import job's fields a progress update may set; the others are set once, at its start.
+JOB_FIELDS = ("phase", "done", "total", "message", "result")
+
+
+def import_job(row: Row) -> ImportJob:
+    return ImportJob(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        region=row["region"],
+        file_name=row["file_name"],
+        apply=bool(row["apply"]),
+        phase=row["phase"],
+        done=row["done"],
+        total=row["total"],
+        started_at=row["started_at"],
+        heartbeat_at=row["heartbeat_at"],
+        message=row["message"],
+        result=json.loads(row["result"] or "{}"),
+    )
 
 
 def search_cells(rows: Iterable[Row], box: BBox) -> list[SearchCell]:

@@ -1,30 +1,9 @@
 """SQL for staff import jobs (core/import_jobs.py). A mixin of PostGISStore, answering
 exactly as the SQLite store's job queries do."""
 
-import json
-from typing import Any
-
 from stations.core.import_jobs import ImportJob
+from stations.store import records
 from stations.store.postgis.base import Connected
-
-_FIELDS = ("phase", "done", "total", "message", "result")
-
-
-def job_from(row: dict[str, Any]) -> ImportJob:
-    return ImportJob(
-        id=row["id"],
-        owner_id=row["owner_id"],
-        region=row["region"],
-        file_name=row["file_name"],
-        apply=bool(row["apply"]),
-        phase=row["phase"],
-        done=row["done"],
-        total=row["total"],
-        started_at=row["started_at"],
-        heartbeat_at=row["heartbeat_at"],
-        message=row["message"],
-        result=json.loads(row["result"] or "{}"),
-    )
 
 
 class JobQueries(Connected):
@@ -51,7 +30,7 @@ class JobQueries(Connected):
         message: str | None = None,
         result: str | None = None,
     ) -> None:
-        given = dict(zip(_FIELDS, (phase, done, total, message, result), strict=True))
+        given = dict(zip(records.JOB_FIELDS, (phase, done, total, message, result), strict=True))
         sets = {k: v for k, v in given.items() if v is not None}
         columns = "".join(f", {k} = %s" for k in sets)
         self._execute(
@@ -61,4 +40,4 @@ class JobQueries(Connected):
 
     def import_job(self, job_id: int) -> ImportJob | None:
         rows = list(self._rows("select * from import_jobs where id = %s", [job_id]))
-        return job_from(rows[0]) if rows else None
+        return records.import_job(rows[0]) if rows else None
