@@ -2,6 +2,8 @@
 disk (a 3 MB tmpfs) is 507 with Retry-After while reads go on; a read-only filesystem keeps
 reads working and refuses writes with 503; the database file deleted while gunicorn serves is
 503 everywhere, and neither that server nor a restarted one creates a new empty database.
+PostgreSQL gives the same answers from its own SQLSTATEs: a database set read-only (25006, as a
+standby answers) and a tablespace on a full 3 MB tmpfs (53100).
 
 The disks are real: a tmpfs mounted for the test and remounted read-only, which needs root
 (the machine and CI run the tests as root; chmod would not stop root, a read-only mount does).
@@ -189,3 +191,100 @@ def _assert_unavailable(base: str, folder: str) -> None:
         assert status == 503 and "服务暂时不可用".encode() in body
         status, headers, body = http(base + ITEM)
         assert status == 503 and b'"code":"unavailable"' in body.replace(b" ", b"")
+
+
+# -- PostgreSQL: the same faults, from the server's own SQLSTATEs -----------------------------
+
+
+def _pg_prepared(request, tmp_path) -> tuple[str, str]:
+    """A PostGIS database of this test's own with the sample stations and staff users."""
+    from conftest import postgis_database
+
+    url = postgis_database(request)
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "faults"}
+    done = flask_cli(env, "import", str(write_csv(tmp_path / "s.csv", SAMPLE)))
+    assert done.returncode == 0, done.stderr
+    with open_store(url) as store:
+        make_users(store)
+        token = token_for(store, "xn-auditor")
+    return url, token
+
+
+def test_a_read_only_postgresql_keeps_reads_and_refuses_writes_with_503(
+    request, tmp_path, postgres
+):
+    import psycopg
+
+    from stations.store.postgis.pool import close_pools
+
+    url, token = _pg_prepared(request, tmp_path)
+    name = url.rsplit("/", 1)[1]
+    close_pools(url)
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:  # a standby's answer: 25006
+        conn.execute(f"alter database {name} set default_transaction_read_only = on")
+    client = _app(url).test_client()
+    for path in ("/?lang=en", f"/stations/{XN_ID}?lang=en", ITEM, "/healthz"):
+        assert client.get(path).status_code == 200, path
+    auth = {"Authorization": f"Bearer {token}", "If-Match": "*"}
+    refused = client.patch(ITEM, json={"brand": "不会保存"}, headers=auth)
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json["error"]["code"] == "read_only"
+    page = client.post(f"/stations/{XN_ID}/checkins?lang=zh", data={"kind": "ok"})
+    assert page.status_code == 503 and "只读" in page.get_data(as_text=True)
+    assert client.get(ITEM).json["properties"].get("brand") != "不会保存"
+
+
+@pytest.fixture
+def small_tablespace(request, postgres):
+    """A 3 MB tmpfs as a PostgreSQL tablespace ("small"), dropped and unmounted at the end."""
+    import pwd
+
+    import psycopg
+
+    if os.geteuid() != 0:
+        pytest.fail("this test mounts a tmpfs and needs root (as on the CI machine)")
+    where = postgres.folder / f"small-{request.node.name[-40:]}"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)], check=True)
+    owner = pwd.getpwnam("postgres")
+    (where / "ts").mkdir()
+    os.chown(where / "ts", owner.pw_uid, owner.pw_gid)
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"create tablespace small location '{where / 'ts'}'")
+    try:
+        yield where
+    finally:
+        with psycopg.connect(postgres.url(), autocommit=True) as conn:
+            conn.execute("drop tablespace if exists small")
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def test_a_full_postgresql_disk_is_507_and_reads_go_on(small_tablespace, request, tmp_path):
+    # The history table lives on the small disk: an edit's record of itself cannot be written
+    # (could not extend file: No space left on device, SQLSTATE 53100).
+    url, token = _pg_prepared(request, tmp_path)
+    with open_store(url) as store:
+        store._execute("alter table station_changes set tablespace small")  # noqa: SLF001
+    client = _app(url).test_client()
+    auth = {"Authorization": f"Bearer {token}", "If-Match": "*"}
+    _fill(small_tablespace, 64 * 1024)
+    acknowledged: list[str] = []
+    for n in range(5000):
+        brand = (f"驿站品牌 {n} " + "长" * 40)[:40]  # the longest brand a station may have
+        answer = client.patch(ITEM, json={"brand": brand}, headers=auth)
+        if answer.status_code != 200:
+            break
+        acknowledged.append(brand)
+    else:
+        pytest.fail("5000 edits fitted on a full disk")
+    assert answer.status_code == 507, answer.get_data(as_text=True)
+    assert int(answer.headers["Retry-After"]) > 0
+    assert answer.json["error"]["code"] == "storage_full"
+    read = client.get(ITEM)
+    assert read.status_code == 200
+    assert read.json["properties"].get("brand") == (acknowledged[-1] if acknowledged else None)
+    assert client.get("/?lang=en").status_code == 200
+    os.remove(small_tablespace / "ballast")
+    again = client.patch(ITEM, json={"brand": "有空间了"}, headers=auth)
+    assert again.status_code == 200
+    assert client.get(ITEM).json["properties"]["brand"] == "有空间了"
