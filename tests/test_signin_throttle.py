@@ -2,6 +2,7 @@
 (issue 13, point 10): five wrong passwords used to lock a named account for 15 minutes even
 against the right password, and ten failures from one address blocked every sign-in from it."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -187,3 +188,13 @@ def test_the_failure_that_starts_a_wait_says_so_at_once(app, lang, words):
         page = answer.get_data(as_text=True)
         assert answer.status_code == 401
         assert (words in page) == (n == 2), n  # the free failures wait for nothing
+
+
+def test_a_refused_sign_in_keeps_the_name_and_asks_only_for_the_password(app):
+    # Found walking the page: after a wrong password the name had to be typed again too.
+    page = attempt(app.test_client(), "xn-auditor", "guess-guess", ATTACKER).get_data(as_text=True)
+    assert re.search(r'<input name="name"[^>]* value="xn-auditor"', page)
+    assert re.search(r'<input name="password"[^>]* autofocus>', page)
+    assert not re.search(r'<input name="password"[^>]* value=', page)
+    hostile = attempt(app.test_client(), '"><script>x</script>', "guess-guess", ATTACKER)
+    assert '"><script>' not in hostile.get_data(as_text=True)  # escaped, as every user text

@@ -124,6 +124,7 @@ def login():
                     wait=wait_words(exc.retry_after),
                 ),
                 next=request.form.get("next", ""),
+                name=request.form.get("name", "").strip(),
             ),
             429,
         )
@@ -136,7 +137,14 @@ def login():
                 "Wrong name or password. Wait %(wait)s before the next try.",
                 wait=wait_words(exc.retry_after),
             )
-        return render_template("login.html", error=error, next=request.form.get("next", "")), 401
+        # the name stays filled in and the password field takes the focus: only the password
+        # is typed again
+        return render_template(
+            "login.html",
+            error=error,
+            next=request.form.get("next", ""),
+            name=request.form.get("name", "").strip(),
+        ), 401
     session.clear()  # a fresh session at sign-in: nothing from before survives
     login_user(StaffUser(user, session_id))
     answer = redirect(safe_next(request.form.get("next")))
