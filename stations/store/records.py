@@ -80,8 +80,14 @@ def api_key(row: Row) -> ApiKey:
     return ApiKey(row["id"], row["partner"], row["region"], row["created_at"], row["revoked_at"])
 
 
-# An import job's fields a progress update may set; the others are set once, at its start.
-JOB_FIELDS = ("phase", "done", "total", "message", "result")
+def job_update(mark: str, job_id: int, now: str, fields: dict[str, Any]) -> tuple[str, list]:
+    """The UPDATE (with `mark` as its placeholder) and its values that set an import job's
+    heartbeat to now and each of the fields (phase, done, total, message, result) not None;
+    the others are set once, when the job starts."""
+    sets = {k: v for k, v in fields.items() if v is not None}
+    columns = "".join(f", {k} = {mark}" for k in sets)
+    sql = f"update import_jobs set heartbeat_at = {mark}{columns} where id = {mark}"
+    return sql, [now, *sets.values(), job_id]
 
 
 def import_job(row: Row) -> ImportJob:

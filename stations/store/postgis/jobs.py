@@ -30,13 +30,8 @@ class JobQueries(Connected):
         message: str | None = None,
         result: str | None = None,
     ) -> None:
-        given = dict(zip(records.JOB_FIELDS, (phase, done, total, message, result), strict=True))
-        sets = {k: v for k, v in given.items() if v is not None}
-        columns = "".join(f", {k} = %s" for k in sets)
-        self._execute(
-            f"update import_jobs set heartbeat_at = %s{columns} where id = %s",
-            [now, *sets.values(), job_id],
-        )
+        fields = dict(phase=phase, done=done, total=total, message=message, result=result)
+        self._execute(*records.job_update("%s", job_id, now, fields))
 
     def import_job(self, job_id: int) -> ImportJob | None:
         rows = list(self._rows("select * from import_jobs where id = %s", [job_id]))

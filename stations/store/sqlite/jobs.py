@@ -29,14 +29,9 @@ class JobQueries(Connected):
         message: str | None = None,
         result: str | None = None,
     ) -> None:
-        given = dict(zip(records.JOB_FIELDS, (phase, done, total, message, result), strict=True))
-        sets = {k: v for k, v in given.items() if v is not None}
-        columns = "".join(f", {k} = ?" for k in sets)
+        fields = dict(phase=phase, done=done, total=total, message=message, result=result)
         with self.transaction():
-            self.db.conn.execute(
-                f"update import_jobs set heartbeat_at = ?{columns} where id = ?",
-                [now, *sets.values(), job_id],
-            )
+            self.db.conn.execute(*records.job_update("?", job_id, now, fields))
 
     def import_job(self, job_id: int) -> ImportJob | None:
         rows = list(self._rows("select * from import_jobs where id = ?", [job_id]))
