@@ -128,10 +128,7 @@ def running(env: dict, workdir: Path, name: str):
             used = re.search(r"Using worker: (\S+)", log_path.read_text())
             yield port, used.group(1) if used else "?"
         except Exception:
-            print(
-                "gunicorn's log, last lines:\n"
-                + "".join(log_path.read_text().splitlines(True)[-30:])
-            )
+            serve.print_log_tail(log_path)
             raise
         finally:
             serve.stop(server)

@@ -199,6 +199,11 @@ def serve(env: dict, port: int, log) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def print_log_tail(log_path: Path) -> None:
+    """The last lines of gunicorn's log, for a run that failed."""
+    print("gunicorn's log, last lines:\n" + "".join(log_path.read_text().splitlines(True)[-30:]))
+
+
 def stop(server: subprocess.Popen) -> None:
     server.send_signal(signal.SIGTERM)  # gunicorn's graceful stop: the master ends its workers
     try:
@@ -773,10 +778,7 @@ def run_store(kind: str, stations: int, profile: dict, wrk_bin: str, use_cache: 
                 try:
                     got = measure(port, server, stations, profile, wrk_bin, workdir, token)
                 except Exception:
-                    print(
-                        "gunicorn's log, last lines:\n"
-                        + "".join(log_path.read_text().splitlines(True)[-30:])
-                    )
+                    print_log_tail(log_path)
                     raise
                 finally:
                     stop(server)

@@ -110,16 +110,12 @@ def test_seed_loads_the_fictitious_demo_demand_once(cli, store):
 
 
 def test_database_url_is_honoured_by_a_real_process(tmp_path, sample_csv):
+    from servers import flask_cli
+
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
 
     def flask(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        return flask_cli(env, *args)
 
     # A mistyped DATABASE_URL or a lost file: the command says so, and makes no empty database.
     missing = flask("stats")

@@ -75,6 +75,20 @@ def _fill(disk: Path, leave: int) -> None:
         f.write(b"\0" * max(0, free - leave))
 
 
+def _edit_until_refused(client, auth: dict):
+    """Edit one station's brand until the store refuses: (the brands acknowledged, in order;
+    the first answer that was not 200). Each edit adds a version and a history record, so a
+    nearly full disk fills."""
+    acknowledged: list[str] = []
+    for n in range(5000):
+        brand = (f"驿站品牌 {n} " + "长" * 40)[:40]  # the longest brand a station may have
+        answer = client.patch(ITEM, json={"brand": brand}, headers=auth)
+        if answer.status_code != 200:
+            return acknowledged, answer
+        acknowledged.append(brand)
+    pytest.fail("5000 edits fitted on a full disk")
+
+
 def test_a_full_disk_is_507_with_retry_after_nothing_half_written_and_reads_go_on(
     small_disk, tmp_path
 ):
@@ -84,15 +98,7 @@ def test_a_full_disk_is_507_with_retry_after_nothing_half_written_and_reads_go_o
     assert client.get(ITEM).status_code == 200
     _fill(small_disk, 64 * 1024)
 
-    acknowledged: list[str] = []
-    for n in range(5000):  # each edit adds a version and a history record: the disk fills
-        brand = f"驿站品牌 {n} " + "长" * 30
-        answer = client.patch(ITEM, json={"brand": brand}, headers=auth)
-        if answer.status_code != 200:
-            break
-        acknowledged.append(brand)
-    else:
-        pytest.fail("5000 edits fitted on a full disk")
+    acknowledged, answer = _edit_until_refused(client, auth)
     assert len(acknowledged) >= 1, (answer.status_code, answer.get_data(as_text=True))
     assert answer.status_code == 507, answer.get_data(as_text=True)
     assert int(answer.headers["Retry-After"]) > 0
@@ -268,15 +274,7 @@ def test_a_full_postgresql_disk_is_507_and_reads_go_on(small_tablespace, request
     client = _app(url).test_client()
     auth = {"Authorization": f"Bearer {token}", "If-Match": "*"}
     _fill(small_tablespace, 64 * 1024)
-    acknowledged: list[str] = []
-    for n in range(5000):
-        brand = (f"驿站品牌 {n} " + "长" * 40)[:40]  # the longest brand a station may have
-        answer = client.patch(ITEM, json={"brand": brand}, headers=auth)
-        if answer.status_code != 200:
-            break
-        acknowledged.append(brand)
-    else:
-        pytest.fail("5000 edits fitted on a full disk")
+    acknowledged, answer = _edit_until_refused(client, auth)
     assert answer.status_code == 507, answer.get_data(as_text=True)
     assert int(answer.headers["Retry-After"]) > 0
     assert answer.json["error"]["code"] == "storage_full"
