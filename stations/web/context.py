@@ -2,6 +2,7 @@
 thread for the next one; the request's clock and where maps open."""
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, current_app, g
@@ -61,10 +62,28 @@ def map_centre() -> tuple[float, float]:
     return current_app.config.get("MAP_CENTER") or get_read_store().centre() or FALLBACK_CENTRE
 
 
+def _china_now() -> datetime:
+    return datetime.now(TZ)
+
+
+def clock() -> Callable[[], datetime]:
+    """The app's clock, for work that outlives the request (a background job): the current
+    time in China, or what tests pin with the CLOCK setting."""
+    return current_app.config.get("CLOCK") or _china_now
+
+
 def now() -> datetime:
     """The current time in China; tests pin it with the CLOCK setting."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else datetime.now(TZ)
+    return clock()()
+
+
+def store_opener() -> Callable[[], Store]:
+    """Opens a store of its own on the primary database, for work outside the request (a
+    background job's thread), with the settings this request's store has."""
+    url = current_app.config["DATABASE_URL"]
+    busy = current_app.config.get("DATABASE_BUSY_TIMEOUT_MS")
+    pool = current_app.config.get("DATABASE_POOL_SIZE")
+    return lambda: open_store(url, busy, pool_size=pool)
 
 
 def release_store(exc=None) -> None:

@@ -9,20 +9,17 @@ import os
 import re
 import secrets
 import threading
-from datetime import datetime
 from pathlib import Path
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from stations.core import columns, import_jobs
-from stations.core.hours import TZ
 from stations.core.import_jobs import ImportJob
 from stations.core.vocab import DATUMS
-from stations.store import open_store
 from stations.web.admin.base import bp
 from stations.web.auth import forbid, staff
-from stations.web.context import get_store, now
+from stations.web.context import clock, get_store, now, store_opener
 from stations.web.i18n import requested_language
 
 
@@ -66,31 +63,25 @@ def import_file():
     stamp = moment.isoformat(timespec="seconds")
     shown = Path(upload.filename).name[:200]
     job_id = get_store().add_import_job(user.id, user.region, shown, apply, stamp)
-    url = current_app.config["DATABASE_URL"]
-    clock = current_app.config.get("CLOCK") or _china_now
-    log = current_app.logger
+    opener, job_clock, log = store_opener(), clock(), current_app.logger
 
     def work() -> None:
         try:
             import_jobs.run(
-                lambda: open_store(url),
+                opener,
                 job_id,
                 path,
                 shown=shown,
                 crs=crs if crs in DATUMS.keys() else None,
                 user=user,
                 apply=apply,
-                clock=clock,
+                clock=job_clock,
             )
         except Exception:  # the job is marked failed; the cause goes to the server's log
             log.exception("import job %s failed", job_id)
 
     threading.Thread(target=work, name=f"import-job-{job_id}", daemon=True).start()
     return redirect(url_for("admin.import_job", job_id=job_id), 303)
-
-
-def _china_now() -> datetime:
-    return datetime.now(TZ)
 
 
 def _job(job_id: int) -> ImportJob:
